@@ -1,0 +1,1 @@
+"""Numeric backends: SymPy expressions → array functions, by a table-driven tree walk."""

@@ -1,0 +1,52 @@
+"""``lawkit`` command line: a thin argparse layer over the Python API.
+
+Heavy libraries (JAX, torch) are imported only by the subcommands that need them, so
+``lawkit check`` starts fast.  Every :class:`~lawkit.errors.LawkitError` becomes a message
+on stderr and exit status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand → module in lawkit.cli that defines add_arguments(parser) and run(args)
+COMMANDS = {
+    "check": "Parse and validate law files, print each law",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lawkit", description="Scaling-law toolkit.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"lawkit.cli._{name}")
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ..errors import LawkitError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from .. import __version__
+
+        print(__version__)
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args._run(args) or 0
+    except LawkitError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,262 @@
+"""AST laws → :class:`~lawkit.law.Law`: inheritance, name resolution, checks, SymPy.
+
+``extends`` works on declarations: the child starts from its parent's merged declarations
+and adds or overrides by name (a name keeps its kind).  Value sets of the same name merge,
+the child's entries winning.  Every check reports the span of the offending declaration, in
+the file it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..errors import LawDefinitionError, LawNameError, Source, did_you_mean
+from ..law import Law, Parameter, ValueSet, Variable, plain_symbol
+from . import ast
+from ._to_sympy import ExprBuilder, numeric_value
+
+
+@dataclass
+class _Merged:
+    """A law's declarations after inheritance; each entry keeps (node, source)."""
+
+    inputs: dict = field(default_factory=dict)
+    output: tuple | None = None
+    params: dict = field(default_factory=dict)
+    consts: dict = field(default_factory=dict)
+    equations: dict = field(default_factory=dict)
+    budgets: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)  # name -> list of (Values, source)
+
+    def copy(self) -> "_Merged":
+        return _Merged(dict(self.inputs), self.output, dict(self.params), dict(self.consts),
+                       dict(self.equations), dict(self.budgets),
+                       {k: list(v) for k, v in self.values.items()})
+
+    def kind_of(self, name: str) -> str | None:
+        if self.output is not None and self.output[0].name.id == name:
+            return "output"
+        for kind in ("inputs", "params", "consts", "budgets"):
+            if name in getattr(self, kind):
+                return kind
+        return "equations" if name in self.equations else None
+
+
+_KIND_WORDS = {"inputs": "input", "params": "parameter", "consts": "constant",
+               "budgets": "budget variable", "equations": "term", "output": "output"}
+
+Resolver = Callable[[ast.Name, Source], "tuple[ast.LawDecl, Resolver]"]
+
+
+def merge(law: ast.LawDecl, parent: _Merged | None) -> _Merged:
+    """Apply ``law``'s declarations on top of its parent's."""
+    m = parent.copy() if parent else _Merged()
+    src = law.source
+    own: dict[str, ast.Name] = {}  # declarations made by this law itself
+    own_equations: dict[str, ast.Name] = {}
+
+    def clash(name: ast.Name, first: ast.Name) -> LawNameError:
+        return LawNameError(f"{name.raw!r} is defined twice in law {law.name.raw!r}", name.span,
+                            src, f"first defined at line {first.span.line}, column {first.span.column}")
+
+    def declare(name: ast.Name, kind: str) -> None:
+        if name.id in own:
+            raise clash(name, own[name.id])
+        existing = m.kind_of(name.id)
+        if existing not in (None, kind) and {existing, kind} != {"output", "equations"}:
+            raise LawNameError(f"{name.raw!r} is already a {_KIND_WORDS[existing]}; it cannot also "
+                               f"be a {_KIND_WORDS[kind]}", name.span, src)
+        own[name.id] = name
+
+    for d in law.decls:
+        if isinstance(d, ast.Inputs):
+            for item in d.items:
+                declare(item.name, "inputs")
+                m.inputs[item.name.id] = (item, src)
+        elif isinstance(d, ast.Output):
+            declare(d.item.name, "output")
+            m.output = (d.item, src)
+        elif isinstance(d, ast.Params):
+            for p in d.items:
+                declare(p.name, "params")
+                m.params[p.name.id] = (p, src)
+        elif isinstance(d, ast.Consts):
+            for a in d.items:
+                declare(a.name, "consts")
+                m.consts[a.name.id] = (a, src)
+        elif isinstance(d, ast.Budget):
+            declare(d.item.name, "budgets")
+            m.budgets[d.item.name.id] = (d.item, src)
+        elif isinstance(d, ast.Values):
+            m.values.setdefault(d.name.id, []).append((d, src))
+        else:  # an equation defines a term or the output, once per law
+            a = d.item
+            if a.name.id in own_equations:
+                raise clash(a.name, own_equations[a.name.id])
+            kind = m.kind_of(a.name.id)
+            if kind not in (None, "equations", "output"):
+                raise LawNameError(f"{a.name.raw!r} is a {_KIND_WORDS[kind]}; it cannot also be "
+                                   f"defined by an equation", a.name.span, src)
+            own_equations[a.name.id] = a.name
+            m.equations[a.name.id] = (a, src)
+    return m
+
+
+def _output_name(law: ast.LawDecl, m: _Merged) -> tuple[str, str]:
+    if m.output is not None:
+        item, src = m.output
+        if item.name.id not in m.equations:
+            raise LawDefinitionError(f"output {item.name.raw!r} has no equation", item.name.span,
+                                     src, f"add a line such as '{item.name.raw} = …'")
+        return item.name.id, item.description
+    used = set()
+    for a, _ in m.equations.values():
+        used |= _names_in(a.expr)
+    roots = [n for n in m.equations if n not in used]
+    if len(roots) != 1:
+        what = "no equation" if not roots else "several equations (" + ", ".join(roots) + ")"
+        raise LawDefinitionError(f"law {law.name.raw!r} has {what} that could be its output",
+                                 law.name.span, law.source, "declare it with 'output NAME'")
+    return roots[0], ""
+
+
+def _names_in(e: ast.Expr) -> set[str]:
+    if isinstance(e, ast.Name):
+        return {e.id}
+    if isinstance(e, ast.BinOp):
+        return _names_in(e.left) | _names_in(e.right)
+    if isinstance(e, ast.UnOp):
+        return _names_in(e.operand)
+    if isinstance(e, ast.Call):
+        return set().union(*(_names_in(a) for a in e.args))
+    return set()
+
+
+def _first_name(e: ast.Expr, names: set[str]) -> ast.Name | None:
+    if isinstance(e, ast.Name):
+        return e if e.id in names else None
+    children = {ast.BinOp: lambda n: (n.left, n.right), ast.UnOp: lambda n: (n.operand,),
+                ast.Call: lambda n: n.args}.get(type(e), lambda n: ())(e)
+    for c in children:
+        found = _first_name(c, names)
+        if found is not None:
+            return found
+    return None
+
+
+def _check_acyclic(m: _Merged) -> None:
+    """Terms may use terms, but never (through others) themselves."""
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        a, src = m.equations[name]
+        for dep in sorted(_names_in(a.expr) & set(m.equations)):
+            if state.get(dep) == 1:
+                cycle = " → ".join([*path[path.index(dep):], name, dep]) if dep in path else f"{name} → {dep}"
+                where = _first_name(a.expr, {dep})
+                raise LawDefinitionError(f"cyclic definition: {cycle}", where.span, src,
+                                         "a term cannot depend on itself")
+            if dep not in state:
+                visit(dep, [*path, name])
+        state[name] = 2
+
+    for name in m.equations:
+        if name not in state:
+            visit(name, [])
+
+
+def _param(p: ast.Param, src: Source) -> Parameter:
+    lo, hi = p.lower, p.upper
+    if lo > hi or (lo == hi and (p.lower_open or p.upper_open)):
+        raise LawDefinitionError(f"parameter {p.name.raw!r} has empty bounds "
+                                 f"({lo:g} {'>' if lo > hi else '='} {hi:g})", p.span, src,
+                                 "write bounds as lower < upper, e.g. 'α ∈ (0, 2)'")
+    if p.init is not None and not (lo <= p.init <= hi):
+        raise LawDefinitionError(f"initial value {p.init:g} of {p.name.raw!r} is outside its bounds",
+                                 p.span, src)
+    symbol = sp.Symbol(p.name.id, positive=True) if lo >= 0 else sp.Symbol(p.name.id, real=True)
+    return Parameter(p.name.id, symbol, lo, hi, p.lower_open, p.upper_open, None, p.init)
+
+
+def build_law(law: ast.LawDecl, resolve: Resolver, _seen: tuple[str, ...] = ()) -> Law:
+    """Build ``law``; ``resolve`` finds the AST of a parent law by name."""
+    merged = merged_decls(law, resolve, _seen)
+    return _to_law(law, merged)
+
+
+def merged_decls(law: ast.LawDecl, resolve: Resolver, seen: tuple[str, ...] = ()) -> _Merged:
+    if law.name.id in seen:
+        raise LawDefinitionError(f"law {law.name.raw!r} extends itself (through "
+                                 f"{' → '.join(seen)})", law.name.span, law.source)
+    parent = None
+    if law.parent is not None:
+        parent_decl, parent_resolve = resolve(law.parent, law.source)
+        parent = merged_decls(parent_decl, parent_resolve, (*seen, law.name.id))
+    return merge(law, parent)
+
+
+def _to_law(law: ast.LawDecl, m: _Merged) -> Law:
+    out_name, out_desc = _output_name(law, m)
+    _check_acyclic(m)
+    inputs = {n: Variable(n, d.description, sp.Symbol(n, positive=True)) for n, (d, _) in m.inputs.items()}
+    params = {n: _param(p, src) for n, (p, src) in m.params.items()}
+    kinds = {n: _KIND_WORDS[m.kind_of(n) or "equations"] for n in
+             (*m.inputs, *m.params, *m.consts, *m.budgets, *m.equations)}
+    kinds[out_name] = "output"
+    consts_sym = {n: plain_symbol(n) for n in m.consts}
+    terms_sym = {n: plain_symbol(n) for n in m.equations if n != out_name}
+    param_sym = {n: p.symbol for n, p in params.items()}
+    input_sym = {n: v.symbol for n, v in inputs.items()}
+
+    consts = {}
+    for n, (a, src) in m.consts.items():
+        consts[n] = sp.Float(numeric_value(ExprBuilder(src), a.expr, f"constant {a.name.raw!r}"))
+    for n, (p, src) in m.params.items():
+        if p.fixed is not None:
+            others = {k: s for k, s in param_sym.items() if k != n}
+            value = ExprBuilder(src).build(p.fixed, {**others, **consts_sym}, f"the value of {p.name.raw!r}",
+                                       kinds).xreplace({consts_sym[c]: v for c, v in consts.items()})
+            params[n] = Parameter(n, params[n].symbol, params[n].lower, params[n].upper,
+                                  params[n].lower_open, params[n].upper_open, value, params[n].init)
+    expr_names = {**input_sym, **param_sym, **consts_sym, **terms_sym}
+    terms, equation = {}, None
+    for n, (a, src) in m.equations.items():
+        built = ExprBuilder(src).build(a.expr, expr_names, f"the equation for {a.name.raw!r}", kinds)
+        if n == out_name:
+            equation = built
+        else:
+            terms[n] = built
+    budgets = {}
+    for n, (a, src) in m.budgets.items():
+        budgets[n] = ExprBuilder(src).build(a.expr, expr_names, f"budget {a.name.raw!r}", kinds)
+        if not budgets[n].free_symbols & set(input_sym.values()):
+            raise LawDefinitionError(f"budget {a.name.raw!r} does not depend on any input",
+                                     a.expr.span, src)
+    values = {}
+    for n, decls in m.values.items():
+        entries: dict[str, float] = {}
+        citation = ""
+        for v, src in decls:
+            citation = v.citation or citation
+            for a in v.items:
+                if a.name.id not in params:
+                    raise LawNameError(f"value set {v.name.raw!r} names {a.name.raw!r}, which is not "
+                                       f"a parameter of law {law.name.raw!r}", a.name.span, src,
+                                       did_you_mean(a.name.id, params)
+                                       or "parameters: " + ", ".join(params))
+                value = numeric_value(ExprBuilder(src), a.expr, f"the value of {a.name.raw!r}")
+                p = params[a.name.id]
+                if not (p.lower <= value <= p.upper) or (value == p.lower and p.lower_open) or (
+                        value == p.upper and p.upper_open):
+                    raise LawDefinitionError(f"value {value:g} of {a.name.raw!r} is outside its "
+                                             f"bounds ({p.bounds_text()})", a.expr.span, src)
+                entries[a.name.id] = value
+        values[n] = ValueSet(n, citation, entries)
+    output = Variable(out_name, out_desc, sp.Symbol(out_name, real=True))
+    return Law(law.name.id, law.citation, law.parent.id if law.parent else None, inputs, output,
+               params, consts, terms, equation, budgets, values, law.source)
+

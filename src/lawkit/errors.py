@@ -1,0 +1,100 @@
+"""Every error lawkit shows a user: one base class, one subclass per stage.
+
+A law-file error carries a :class:`Span` and its :class:`Source`, and renders as::
+
+    laws/x.law:3:17: unknown name 'alph'
+        L = E + A/N^alph + B/D^β
+                    ^^^^
+    did you mean 'alpha'?
+
+(``PATH:LINE:COL``, 1-based, columns counted in characters.)
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of law text: 1-based line and column, end column exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """Law text and the path it came from (``<string>`` for text given directly)."""
+
+    text: str
+    path: str = "<string>"
+
+    def line(self, number: int) -> str:
+        lines = self.text.splitlines()
+        return lines[number - 1] if 1 <= number <= len(lines) else ""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"did you mean 'x'?"`` for the closest choices, or ``""`` if none is close."""
+    close = difflib.get_close_matches(word, sorted(set(choices)), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+
+
+class LawkitError(Exception):
+    """Base of every error lawkit raises on purpose (bad input, failed solve)."""
+
+
+class LawError(LawkitError):
+    """A problem in law text, located by a span; ``str()`` is the full rendering."""
+
+    def __init__(self, message: str, span: Span | None = None, source: Source | None = None,
+                 hint: str = ""):
+        self.message, self.span, self.source, self.hint = message, span, source, hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        path = self.source.path if self.source else "<string>"
+        if self.span is None:
+            out = f"{path}: {self.message}"
+        else:
+            out = f"{path}:{self.span.line}:{self.span.column}: {self.message}"
+            if self.source is not None:
+                text = self.source.line(self.span.line)
+                width = (self.span.end_column - self.span.column
+                         if self.span.end_line == self.span.line else len(text) - self.span.column + 1)
+                out += f"\n    {text}\n    {' ' * (self.span.column - 1)}{'^' * max(1, width)}"
+        return out + (f"\n{self.hint}" if self.hint else "")
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class LawSyntaxError(LawError):
+    """Text that the grammar does not accept."""
+
+
+class LawNameError(LawError):
+    """An undeclared, duplicated or misused name (variable, function, law, value set)."""
+
+
+class LawDefinitionError(LawError):
+    """A well-formed but inconsistent law: bad bounds, cycles, missing output, …"""
+
+
+class DataError(LawkitError):
+    """Data that cannot be used with a law: missing columns, NaN, non-positive values, …"""
+
+
+class FitError(LawkitError):
+    """A fit that could not produce a trustworthy answer (non-finite objective, failed solve)."""
+
+
+class AnalysisError(LawkitError):
+    """An optimum or derived quantity that cannot be computed as asked."""
