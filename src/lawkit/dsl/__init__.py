@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import LawNameError, Source, did_you_mean
+from ..errors import LawDefinitionError, LawNameError, Source, did_you_mean
 from . import ast
 from ._build import build_law
 from ._to_ast import parse_ast, parse_tree
@@ -61,7 +61,11 @@ def parse(text: str, path: str = "<string>", *, target: str = "law",
         if decl.name.id in laws:
             raise LawNameError(f"law {decl.name.raw!r} is defined twice in this file",
                                decl.name.span, file.source)
-        laws[decl.name.id] = build_law(decl, resolve)
+        try:
+            laws[decl.name.id] = build_law(decl, resolve)
+        except RecursionError:
+            raise LawDefinitionError(f"law {decl.name.raw!r} is nested too deeply", decl.name.span,
+                                     file.source) from None
     return laws
 
 

@@ -39,8 +39,10 @@ class _PostLex:
                 depth = max(0, depth - 1)
             last = tok
             yield tok
-        if last is not None and last.type != "_NL":
-            yield Token.new_borrow_pos("_NL", "\n", last)
+        if last is not None and last.type != "_NL":  # the file's last line has no newline
+            yield Token("_NL", "", start_pos=last.end_pos, line=last.end_line,
+                        column=last.end_column, end_line=last.end_line,
+                        end_column=last.end_column + 1, end_pos=last.end_pos)
 
 
 _POSTLEX = _PostLex()
@@ -68,10 +70,6 @@ def _join(a: Span, b: Span) -> Span:
     return Span(a.line, a.column, b.end_line, b.end_column)
 
 
-def _expr_span(node: ast.Expr) -> Span:
-    return node.span
-
-
 @v_args(inline=True)
 class _ToAst(Transformer):
     """Parse tree → AST nodes (laws are grouped by :func:`parse_ast`)."""
@@ -87,8 +85,9 @@ class _ToAst(Transformer):
     def name(self, tok):
         return _name(tok)
 
-    def call(self, func, *args):
-        return ast.Call(_name(func), tuple(args), _join(_span(func), _expr_span(args[-1])))
+    @v_args(inline=True, meta=True)
+    def call(self, meta, func, *args):
+        return ast.Call(_name(func), tuple(args), _span(meta))
 
     def binop(self, left, op, right):
         sym = {"-": "-", "−": "-", "–": "-", "+": "+", "/": "/", "÷": "/", "**": "^", "^": "^"}
@@ -231,7 +230,7 @@ def _syntax_error(err: lark.exceptions.LarkError, source: Source) -> LawSyntaxEr
             what = "unexpected end of file"
         elif tok.type == "_NL":
             span = Span(tok.line, tok.column, tok.line, tok.column + 1)
-            what = "unexpected end of line"
+            what = "unexpected end of line" if tok.value else "unexpected end of file"
         else:
             span = _span(tok)
             what = f"unexpected {str(tok)!r}"
@@ -264,7 +263,11 @@ def parse_ast(text: str, path: str = "<string>") -> ast.LawFile:
     except lark.exceptions.VisitError as err:
         if isinstance(err.orig_exc, LawSyntaxError):
             raise err.orig_exc from None
+        if isinstance(err.orig_exc, RecursionError):
+            raise LawSyntaxError("expression nested too deeply", None, source) from None
         raise
+    except RecursionError:
+        raise LawSyntaxError("expression nested too deeply", None, source) from None
     laws: list[ast.LawDecl] = []
     header, decls = None, []
 
@@ -278,7 +281,10 @@ def parse_ast(text: str, path: str = "<string>") -> ast.LawFile:
             close()
             header, decls = item, []
         elif header is None:
-            raise LawSyntaxError("declaration outside a law", item.span, source,
+            line = source.line(item.span.line)
+            col = len(line) - len(line.lstrip()) + 1
+            raise LawSyntaxError("declaration outside a law", Span(item.span.line, col, item.span.line,
+                                                                   col + 1), source,
                                  "start the file with a header such as 'law my_law:'")
         else:
             decls.append(item)
