@@ -1,0 +1,117 @@
+"""Tabular data → the arrays a fit needs, with errors that name the column and rows.
+
+Accepts a CSV or Parquet path or a pandas DataFrame.  Columns named like the law's inputs
+and output are used directly; ``mapping`` renames (law name → column).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, did_you_mean
+
+
+@dataclass(frozen=True)
+class FitData:
+    """Validated float arrays for one fit: ``inputs[name]``, ``y``, ``weights``, ``groups``."""
+
+    inputs: Mapping[str, np.ndarray]
+    y: np.ndarray
+    weights: np.ndarray
+    groups: np.ndarray | None  # integer group index per row, or None
+    group_levels: tuple
+    frame: pd.DataFrame  # the rows used, in order
+
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+
+def read_table(data) -> pd.DataFrame:
+    """A DataFrame from a DataFrame, a CSV path or a Parquet path."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, Mapping):
+        return pd.DataFrame(dict(data))
+    path = Path(data)
+    if not path.exists():
+        raise DataError(f"data file not found: {path}")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except (ValueError, OSError, ImportError, pd.errors.ParserError) as err:
+        raise DataError(f"cannot read {path}: {err}") from None
+
+
+def _rows(mask: np.ndarray, frame: pd.DataFrame, limit: int = 5) -> str:
+    idx = [str(i) for i in frame.index[mask][:limit]]
+    more = int(mask.sum()) - len(idx)
+    return ", ".join(idx) + (f" and {more} more" if more > 0 else "")
+
+
+def column(frame: pd.DataFrame, name: str, column_name: str, role: str) -> np.ndarray:
+    if column_name not in frame.columns:
+        hint = did_you_mean(column_name, [str(c) for c in frame.columns])
+        raise DataError(f"data has no column {column_name!r} for {role} {name!r}"
+                        + (f"; {hint}" if hint else "")
+                        + f" (columns: {', '.join(map(str, frame.columns))}; map one with "
+                          f"--map {name}=COLUMN)")
+    raw = frame[column_name]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        kind = "non-numeric, NaN or infinite"
+        raise DataError(f"column {column_name!r} ({role} {name!r}) has {kind} values in "
+                        f"{int(bad.sum())} row(s): {_rows(bad, frame)}")
+    return values
+
+
+def prepare(law, data, *, mapping: Mapping[str, str] | None = None, space: str = "log",
+            weights: str | np.ndarray | None = None, group: str | None = None,
+            n_params: int = 0) -> FitData:
+    """Validate ``data`` for fitting ``law``; returns :class:`FitData`."""
+    frame = read_table(data)
+    mapping = dict(mapping or {})
+    unknown = set(mapping) - set(law.inputs) - {law.output.name}
+    if unknown:
+        raise DataError(f"--map names {', '.join(sorted(unknown))}, not inputs or the output of "
+                        f"law {law.name!r} (inputs: {', '.join(law.inputs)}; output: {law.output.name})")
+    used = {s.name for s in law.expr.free_symbols}
+    inputs = {n: column(frame, n, mapping.get(n, n), "input") for n in law.inputs if n in used}
+    y = column(frame, law.output.name, mapping.get(law.output.name, law.output.name), "output")
+    if space == "log" and (y <= 0).any():
+        bad = y <= 0
+        raise DataError(f"output column {mapping.get(law.output.name, law.output.name)!r} has "
+                        f"non-positive values in {int(bad.sum())} row(s) ({_rows(bad, frame)}); "
+                        f"log-space fitting needs positive values: use --space linear")
+    if weights is None:
+        w = np.ones(len(frame))
+    elif isinstance(weights, str):
+        w = column(frame, "weights", weights, "weights")
+    else:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (len(frame),):
+            raise DataError(f"weights have shape {w.shape}, expected ({len(frame)},)")
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise DataError("weights must be finite and non-negative")
+    groups, levels = None, ()
+    if group is not None:
+        if group not in frame.columns:
+            raise DataError(f"data has no group column {group!r}"
+                            + (f"; {h}" if (h := did_you_mean(group, map(str, frame.columns))) else ""))
+        codes, uniques = pd.factorize(frame[group], sort=True)
+        if (codes < 0).any():
+            raise DataError(f"group column {group!r} has missing values in rows "
+                            f"{_rows(codes < 0, frame)}")
+        groups, levels = codes.astype(np.int32), tuple(uniques.tolist())
+    n_eff = int((w > 0).sum())
+    if n_eff <= n_params:
+        raise DataError(f"too few rows: {n_eff} row(s) with positive weight for {n_params} "
+                        f"fitted parameter(s); need more rows than parameters")
+    return FitData(inputs, y, w, groups, levels, frame)

@@ -1,0 +1,154 @@
+"""``FitResult``: the frozen outcome of a fit, its text report and its JSON form."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class Status(enum.Enum):
+    """Why the fit stopped; each member's value is its message."""
+
+    converged = "converged: the best start met the convergence test"
+    max_iterations = ("the best start reached the iteration limit before converging; "
+                      "the answer may be inaccurate (raise max_iter or check the law)")
+    at_bound = ("converged, but parameter(s) sit at a bound; the true optimum may lie outside "
+                "the bounds and their standard errors are not meaningful")
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """Outcome of :func:`lawkit.fit`.
+
+    ``params`` holds every parameter's natural value (fixed and tied ones included;
+    per-group parameters as ``name[level]``).  ``stderr`` comes from the sandwich
+    covariance H⁻¹·J·H⁻¹ of the objective (robust to the loss); ``ci`` holds bootstrap
+    percentile intervals for parameters and derived quantities when a bootstrap was run.
+    """
+
+    law: object
+    params: Mapping[str, float]
+    objective: float
+    n: int
+    k: int
+    residuals: np.ndarray = field(repr=False)
+    status: Status
+    at_bound: tuple[str, ...]
+    stderr: Mapping[str, float]
+    ci: Mapping[str, tuple[float, float]]
+    transforms: Mapping[str, str]
+    starts: Mapping[str, np.ndarray] = field(repr=False)  # per-start table
+    settings: Mapping[str, object]
+    seconds: float
+    bootstrap: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
+    ci_level: float = 0.95
+
+    @property
+    def converged(self) -> bool:
+        return self.status is not Status.max_iterations
+
+    @property
+    def ssr(self) -> float:
+        return float(np.sum(self.residuals**2))
+
+    @property
+    def aic(self) -> float:
+        """n·ln(SSR/n) + 2k, on the residuals of the fitted space (Gaussian approximation)."""
+        return self.n * math.log(max(self.ssr, 1e-300) / self.n) + 2 * self.k
+
+    @property
+    def bic(self) -> float:
+        """n·ln(SSR/n) + k·ln(n)."""
+        return self.n * math.log(max(self.ssr, 1e-300) / self.n) + self.k * math.log(self.n)
+
+    @property
+    def n_best_basin(self) -> int:
+        """How many starts ended within 0.1% (relative) of the best objective."""
+        f = self.starts["objective"]
+        return int(np.sum(np.isfinite(f) & (f <= self.objective + 1e-3 * abs(self.objective))))
+
+    def values(self) -> dict[str, float]:
+        """Parameter values for the law's own names (scalar parameters only)."""
+        return {k: v for k, v in self.params.items() if "[" not in k}
+
+    def to_dict(self) -> dict:
+        def num(x):
+            return None if x is None or not math.isfinite(x) else float(x)
+
+        return {
+            "law": self.law.name,
+            "params": {k: num(v) for k, v in self.params.items()},
+            "objective": num(self.objective),
+            "n": self.n,
+            "k": self.k,
+            "aic": num(self.aic),
+            "bic": num(self.bic),
+            "converged": self.converged,
+            "status": self.status.name,
+            "message": self.status.value,
+            "at_bound": list(self.at_bound),
+            "stderr": {k: num(v) for k, v in self.stderr.items()},
+            "ci": {k: [num(a), num(b)] for k, (a, b) in self.ci.items()},
+            "ci_level": self.ci_level,
+            "transforms": dict(self.transforms),
+            "starts": {"total": int(len(self.starts["objective"])),
+                       "in_best_basin": self.n_best_basin},
+            "settings": dict(self.settings),
+            "seconds": self.seconds,
+        }
+
+    def report(self) -> str:
+        """An lmfit-style text report."""
+        s = self.settings
+        lines = [f"[[Fit]] law {self.law.name}",
+                 f"    loss        {s['loss']}"
+                 + (f" (delta={s['delta']:g})" if s["loss"] == "huber" else "")
+                 + f", summed, on {s['space']}-space residuals",
+                 f"    data points {self.n}",
+                 f"    parameters  {self.k} fitted",
+                 f"    objective   {self.objective:.10g}",
+                 f"    AIC, BIC    {self.aic:.4f}, {self.bic:.4f}",
+                 f"    starts      {len(self.starts['objective'])} "
+                 f"({self.n_best_basin} ended in the best basin)",
+                 f"    status      {self.status.value}",
+                 f"    time        {self.seconds:.2f} s",
+                 "[[Parameters]]"]
+        pct = f"{100 * self.ci_level:g}% CI"
+        for name, value in self.params.items():
+            se = self.stderr.get(name)
+            tag = []
+            if se is not None and math.isfinite(se):
+                tag.append(f"+/- {se:.4g}")
+            if name in self.ci:
+                lo, hi = self.ci[name]
+                tag.append(f"{pct} [{lo:.6g}, {hi:.6g}]")
+            base = name.split("[")[0]
+            if name in self.at_bound:
+                tag.append("AT BOUND")
+            elif base not in self.transforms:
+                tag.append("(fixed/tied)")
+            elif se is None or not math.isfinite(se):
+                tag.append("(no standard error)")
+            lines.append(f"    {name:<12} = {value:<14.8g} " + "  ".join(tag))
+        derived = [k for k in self.ci if k not in self.params]
+        if derived:
+            lines.append("[[Derived]]")
+            for k in derived:
+                lo, hi = self.ci[k]
+                lines.append(f"    {k:<12} {pct} [{lo:.6g}, {hi:.6g}]")
+        if self.transforms:
+            lines.append("[[Transforms]]  (bounds enforced by reparametrisation)")
+            lines.append("    " + ", ".join(f"{k}: {v}" for k, v in self.transforms.items()))
+        if self.at_bound:
+            lines.append("[[Warnings]]")
+            lines.append(f"    at a bound: {', '.join(self.at_bound)}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return "<pre>" + html.escape(self.report()) + "</pre>"
