@@ -14,6 +14,7 @@ import sys
 # subcommand → module in lawkit.cli that defines add_arguments(parser) and run(args)
 COMMANDS = {
     "check": "Parse and validate law files, print each law",
+    "fit": "Fit a law to data (robust, multi-start, bootstrap)",
 }
 
 

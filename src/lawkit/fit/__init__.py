@@ -21,27 +21,27 @@ __all__ = ["fit", "FitResult", "Status"]
 
 
 @lru_cache(maxsize=64)
-def _objective(law, loss: str, delta: float, space: str, fix: tuple, per_group: tuple,
-               levels: tuple):
-    """(layout, objective(u, w, X, y, groups), pointwise(θ, X, y, groups)) for a configuration.
+def _objective(law, loss: str, space: str, fix: tuple, per_group: tuple, levels: tuple):
+    """(layout, objective(u, w, X, y, groups, δ), pointwise(θ, X, y, groups, δ), residuals).
 
     Cached so that repeated fits of the same law and settings reuse JAX's compiled code.
     """
     from ..backends.jax import compile_law
-    from .losses import make_loss, residuals
+    from .losses import check_loss, residuals
     from .params import Layout
     import jax.numpy as jnp
 
     layout = Layout(law, fix=dict(fix), per_group=per_group, levels=levels)
     f = compile_law(law)
-    rho = make_loss(loss, delta)
+    rho = check_loss(loss, 1.0)
 
-    def objective(u, w, X, y, groups):
+    def objective(u, w, X, y, groups, delta):
         r = residuals(f(layout.natural(u, groups), X), y, space)
-        return jnp.sum(jnp.where(w > 0, w * rho(r), 0.0))
+        return jnp.sum(jnp.where(w > 0, w * rho(r, delta), 0.0))
 
-    def pointwise(theta, X, y, groups):
-        return rho(residuals(f(layout.natural(theta, groups, transformed=False), X), y, space))
+    def pointwise(theta, X, y, groups, delta):
+        r = residuals(f(layout.natural(theta, groups, transformed=False), X), y, space)
+        return rho(r, delta)
 
     def resid(theta, X, y, groups):
         return residuals(f(layout.natural(theta, groups, transformed=False), X), y, space)
@@ -59,15 +59,16 @@ def _at_bound(layout, theta: np.ndarray, u: np.ndarray) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _sandwich_stderr(pointwise, theta, data: FitData, X, groups, bound: tuple, labels) -> dict:
+def _sandwich_stderr(pointwise, theta, data: FitData, X, groups, delta, bound: tuple,
+                     labels) -> dict:
     """Standard errors from H⁻¹ J H⁻¹ (H: Hessian of Σwρ, J: Σ w ∇ρᵢ ∇ρᵢᵀ), natural units."""
     import jax
     import jax.numpy as jnp
 
     w = jnp.asarray(data.weights)
-    total = lambda t: jnp.sum(w * pointwise(t, X, data.y, groups))  # noqa: E731
+    total = lambda t: jnp.sum(w * pointwise(t, X, data.y, groups, delta))  # noqa: E731
     H = np.asarray(jax.hessian(total)(jnp.asarray(theta)))
-    G = np.asarray(jax.jacfwd(lambda t: pointwise(t, X, data.y, groups))(jnp.asarray(theta)))
+    G = np.asarray(jax.jacfwd(lambda t: pointwise(t, X, data.y, groups, delta))(jnp.asarray(theta)))
     J = (G * np.asarray(w)[:, None] ** 2).T @ G
     out = {}
     try:
@@ -102,7 +103,7 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
     """
     import jax.numpy as jnp
 
-    from .solve import minimize
+    from .solve import minimize, polish
     from .starts import make_starts
 
     t0 = time.perf_counter()
@@ -114,18 +115,26 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
     data = prepare(law, data, mapping=mapping, space=space, weights=weights, group=group,
                    n_params=n_slots_guess)
     key_fix = tuple(sorted((fix or {}).items()))
-    layout, objective, pointwise, resid = _objective(law, loss, float(delta), space, key_fix,
-                                                      tuple(per_group), data.group_levels)
+    from .losses import L1_PATH, check_loss
+
+    check_loss(loss, delta)
+    layout, objective, pointwise, resid = _objective(law, loss, space, key_fix, tuple(per_group),
+                                                      data.group_levels)
+    if layout.k == 0:
+        raise FitError(f"nothing to fit: every parameter of {law.name!r} is fixed or tied")
     if data.n <= layout.k:
         raise FitError(f"too few rows ({data.n}) for {layout.k} fitted parameters")
     X = {k: jnp.asarray(v) for k, v in data.inputs.items()}
     y, w = jnp.asarray(data.y), jnp.asarray(data.weights)
     groups = None if data.groups is None else jnp.asarray(data.groups)
-    args = (w, X, y, groups)
+    path = L1_PATH if loss == "l1" else (float(delta),)
+    delta = path[-1]
 
     theta0 = make_starts(layout, starts, seed=seed, max_starts=max_starts)
     U0 = layout.from_slot_values(theta0)
-    sol = minimize(objective, U0, args, max_iter=max_iter)
+    sol = minimize(objective, U0, (w, X, y, groups, jnp.asarray(path[0])), max_iter=max_iter)
+    for d in path[1:]:  # continuation: re-solve the best starts with a smaller δ
+        sol = polish(objective, sol, (w, X, y, groups, jnp.asarray(d)), max_iter=max_iter)
     if not np.isfinite(sol.f_start).any():
         raise FitError(f"the objective is not finite at any of the {len(U0)} starts "
                        f"(predictions non-positive in log space, or overflow); "
@@ -152,19 +161,19 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
                     params[lab] = float(val)
         else:
             params[name] = float(np.asarray(natural[name]).ravel()[0])
-    stderr = _sandwich_stderr(pointwise, theta, data, X, groups, bound, labels)
+    stderr = _sandwich_stderr(pointwise, theta, data, X, groups, delta, bound, labels)
     residuals = np.asarray(resid(jnp.asarray(theta), X, y, groups))
 
     ci, samples = {}, {}
     if bootstrap:
-        samples = _bootstrap(layout, objective, u_best, data, X, y, groups, bootstrap, seed,
-                             derived or {}, law, max_iter, progress)
+        samples = _bootstrap(layout, objective, u_best, data, X, y, groups, delta, bootstrap,
+                             seed, derived or {}, law, max_iter, progress)
         q = 100 * (1 - ci_level) / 2
         for name, vals in samples.items():
             ok = vals[np.isfinite(vals)]
             if len(ok):
                 ci[name] = (float(np.percentile(ok, q)), float(np.percentile(ok, 100 - q)))
-    settings = {"loss": loss, "delta": float(delta), "space": space, "bootstrap": int(bootstrap),
+    settings = {"loss": loss, "delta": float(delta) if loss == "huber" else None, "space": space, "bootstrap": int(bootstrap),
                 "seed": int(seed), "fixed": dict(fix or {}), "group": group,
                 "per_group": list(per_group)}
     return FitResult(law, params, float(sol.f[best]), data.n, layout.k, residuals, status, bound,
@@ -174,8 +183,8 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
                      settings, time.perf_counter() - t0, samples, ci_level)
 
 
-def _bootstrap(layout, objective, u_best, data, X, y, groups, k, seed, derived, law, max_iter,
-               progress) -> dict[str, np.ndarray]:
+def _bootstrap(layout, objective, u_best, data, X, y, groups, delta, k, seed, derived, law,
+               max_iter, progress) -> dict[str, np.ndarray]:
     """Refit under K multinomial row resamplings (as weights), from the best point."""
     import jax
     import jax.numpy as jnp
@@ -195,7 +204,7 @@ def _bootstrap(layout, objective, u_best, data, X, y, groups, k, seed, derived, 
         Wc = jnp.asarray(W[i:i + chunk])
         m = Wc.shape[0]
         batched = (Wc, *jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (m, *a.shape)),
-                                                (X, y, groups)))
+                                                (X, y, groups, jnp.asarray(delta))))
         u, f, ok = refine_batch(objective, u_best, batched, max_iter=max_iter)
         U.append(u), F.append(f), OK.append(ok)
     U, OK = np.concatenate(U), np.concatenate(OK)

@@ -128,6 +128,24 @@ def minimize(fun: Callable, U0: np.ndarray, args: tuple, *, screen_iters: int = 
     return Solution(u, f, iterations, converged, f0)
 
 
+def polish(fun: Callable, sol: Solution, args: tuple, *, keep: int = 32,
+           max_iter: int = 300) -> Solution:
+    """Re-iterate the ``keep`` best end points of ``sol`` under new ``args``."""
+    f_rank = np.where(np.isfinite(sol.f), sol.f, np.inf)
+    idx = np.argsort(f_rank, kind="stable")[:keep]
+    idx = idx[np.isfinite(f_rank[idx])]
+    u, f = sol.u.copy(), np.full_like(sol.f, np.inf)
+    iterations, converged = sol.iterations.copy(), np.zeros_like(sol.converged)
+    if len(idx):
+        batched = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (len(idx), *jnp.shape(a))),
+                                         args)
+        ur, fr, it, done = _refine(fun, jnp.asarray(u[idx]), batched, max_iter)
+        u[idx], f[idx] = np.asarray(ur), np.asarray(fr)
+        iterations[idx] += np.asarray(it)
+        converged[idx] = np.asarray(done)
+    return Solution(u, f, iterations, converged, sol.f_start)
+
+
 def refine_batch(fun: Callable, u0: np.ndarray, batched_args: tuple, *, max_iter: int = 300):
     """Iterate one start ``u0`` under each of a batch of argument sets (e.g. bootstrap
     weights); returns (U, f, converged)."""

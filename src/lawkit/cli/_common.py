@@ -1,0 +1,47 @@
+"""Helpers shared by the subcommands: choosing a law, parsing NAME=VALUE options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import LawkitError, did_you_mean
+
+
+def pick_law(source: str, name: str | None):
+    """The law ``name`` from file/library ``source``; without a name, the only law, or the
+    one named like the file or library entry."""
+    from ..library import load
+
+    laws = load(source)
+    if name is not None:
+        if name not in laws:
+            raise LawkitError(f"{source} has no law {name!r}"
+                              + (f"; {h}" if (h := did_you_mean(name, laws)) else "")
+                              + f" (laws: {', '.join(laws)})")
+        return laws[name]
+    if len(laws) == 1:
+        return next(iter(laws.values()))
+    stem = Path(source).stem
+    if stem in laws:
+        return laws[stem]
+    raise LawkitError(f"{source} holds several laws ({', '.join(laws)}); choose one with --law NAME")
+
+
+def key_values(items: list[str] | None, what: str, numeric: bool = True) -> dict:
+    """``["a=1", "b=2"]`` (or ``"a=1,b=2"`` items) → ``{"a": 1.0, "b": 2.0}``."""
+    out: dict = {}
+    for item in items or []:
+        for part in item.split(","):
+            if not part.strip():
+                continue
+            key, sep, value = part.partition("=")
+            if not sep or not key.strip() or not value.strip():
+                raise LawkitError(f"{what} expects NAME=VALUE, got {part!r}")
+            if numeric:
+                try:
+                    out[key.strip()] = float(value)
+                except ValueError:
+                    raise LawkitError(f"{what}: {value.strip()!r} is not a number (in {part!r})") from None
+            else:
+                out[key.strip()] = value.strip()
+    return out

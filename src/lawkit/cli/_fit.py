@@ -1,0 +1,59 @@
+"""``lawkit fit LAW DATA``: fit a law to tabular data and print the report or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..errors import LawkitError
+from ._common import key_values, pick_law
+
+
+def add_arguments(p) -> None:
+    p.add_argument("law", metavar="LAW", help="law file or library name (e.g. chinchilla)")
+    p.add_argument("data", metavar="DATA", help="CSV or Parquet file")
+    p.add_argument("--law", dest="law_name", metavar="NAME", help="which law of the file")
+    p.add_argument("--map", action="append", metavar="NAME=COLUMN",
+                   help="data column for a law input/output (repeatable)")
+    p.add_argument("--loss", choices=["huber", "l1", "mse"], default="huber")
+    p.add_argument("--delta", type=float, default=1e-3, help="Huber delta (default 1e-3)")
+    p.add_argument("--space", choices=["log", "linear"], default="log",
+                   help="residuals log y − log ŷ (default) or y − ŷ")
+    p.add_argument("--starts", default="grid", help="'grid' (default) or a number of random starts")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="K", help="bootstrap resamples")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--fix", action="append", metavar="NAME=VALUE", help="hold a parameter fixed")
+    p.add_argument("--weights", metavar="COLUMN", help="per-row weights column")
+    p.add_argument("--group", metavar="COLUMN", help="group column for --per-group parameters")
+    p.add_argument("--per-group", metavar="P1,P2", default="",
+                   help="parameters fitted once per group (needs --group)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--out", metavar="FILE", help="also write the JSON result to FILE")
+
+
+def parse_starts(text: str):
+    if text == "grid":
+        return "grid"
+    try:
+        return int(text)
+    except ValueError:
+        raise LawkitError(f"--starts must be 'grid' or an integer, not {text!r}") from None
+
+
+def run(args) -> int:
+    from ..fit import fit
+
+    law = pick_law(args.law, args.law_name)
+    result = fit(law, args.data, mapping=key_values(args.map, "--map", numeric=False),
+                 loss=args.loss, delta=args.delta, space=args.space,
+                 starts=parse_starts(args.starts), fix=key_values(args.fix, "--fix"),
+                 weights=args.weights, group=args.group,
+                 per_group=tuple(p for p in args.per_group.split(",") if p),
+                 bootstrap=args.bootstrap, seed=args.seed,
+                 progress=args.bootstrap > 0 and sys.stderr.isatty())
+    payload = result.to_dict()
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, indent=2)
+    print(json.dumps(payload, indent=2) if args.json else result.report())
+    return 0
