@@ -158,6 +158,13 @@ class Law:
         x = self.symbol(var)
         return sp.simplify(x * sp.diff(self.expr, x) / self.expr)
 
+    @cached_property
+    def fingerprint(self) -> str:
+        """A string that is equal for laws with the same content (used as a cache key)."""
+        import json
+
+        return json.dumps(self.to_dict(), sort_keys=True, default=str)
+
     @property
     def free_params(self) -> tuple[str, ...]:
         return tuple(n for n, p in self.params.items() if p.is_free)

@@ -8,9 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import os
+
 import jax
 
 jax.config.update("jax_enable_x64", True)
+
+
+def _enable_compilation_cache() -> None:
+    """Keep compiled XLA programs on disk (``$LAWKIT_CACHE_DIR`` or ~/.cache/lawkit/jax) so a
+    new process does not compile the same fit again; ``LAWKIT_CACHE_DIR=off`` disables it."""
+    where = os.environ.get("LAWKIT_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache",
+                                                            "lawkit", "jax"))
+    if where.lower() in ("", "0", "off", "none"):
+        return
+    try:
+        os.makedirs(where, exist_ok=True)
+        jax.config.update("jax_compilation_cache_dir", where)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    except (OSError, AttributeError):  # read-only home or an old JAX: compile every time
+        pass
+
+
+_enable_compilation_cache()
 
 import jax.numpy as jnp  # noqa: E402
 import jax.scipy.special as jsp  # noqa: E402

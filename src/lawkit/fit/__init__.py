@@ -9,27 +9,40 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 
 import numpy as np
 
 from ..errors import FitError
-from .data import FitData, prepare
+from .data import prepare
 from .result import FitResult, Status
 
 __all__ = ["fit", "FitResult", "Status"]
 
 
-@lru_cache(maxsize=64)
-def _objective(law, loss: str, space: str, fix: tuple, per_group: tuple, levels: tuple):
-    """(layout, objective(u, w, X, y, groups, δ), pointwise(θ, X, y, groups, δ), residuals).
+_OBJECTIVES: dict = {}
 
-    Cached so that repeated fits of the same law and settings reuse JAX's compiled code.
+
+def _objective(law, loss: str, space: str, fix: tuple, per_group: tuple, levels: tuple):
+    """(layout, objective(u, w, X, y, groups, δ), diagnostics(θ, w, X, y, groups, δ)).
+
+    Cached by the law's content (not its identity), so that re-parsing the same law and
+    fitting again reuses JAX's compiled code.
     """
+    key = (law.fingerprint, loss, space, fix, per_group, levels)
+    if key not in _OBJECTIVES:
+        if len(_OBJECTIVES) >= 64:
+            _OBJECTIVES.clear()
+        _OBJECTIVES[key] = _build_objective(law, loss, space, fix, per_group, levels)
+    return _OBJECTIVES[key]
+
+
+def _build_objective(law, loss: str, space: str, fix: tuple, per_group: tuple, levels: tuple):
     from ..backends.jax import compile_law
     from .losses import check_loss, residuals
-    from .params import Layout
+    import jax
     import jax.numpy as jnp
+
+    from .params import Layout
 
     layout = Layout(law, fix=dict(fix), per_group=per_group, levels=levels)
     f = compile_law(law)
@@ -43,10 +56,16 @@ def _objective(law, loss: str, space: str, fix: tuple, per_group: tuple, levels:
         r = residuals(f(layout.natural(theta, groups, transformed=False), X), y, space)
         return rho(r, delta)
 
-    def resid(theta, X, y, groups):
-        return residuals(f(layout.natural(theta, groups, transformed=False), X), y, space)
+    @jax.jit
+    def diagnostics(theta, w, X, y, groups, delta):
+        """Residuals, Hessian of Σwρ and per-point gradients ∇ρᵢ at natural values θ."""
+        def point(t):
+            return pointwise(t, X, y, groups, delta)
+        r = residuals(f(layout.natural(theta, groups, transformed=False), X), y, space)
+        H = jax.hessian(lambda t: jnp.sum(w * point(t)))(theta)
+        return r, H, jax.jacfwd(point)(theta)
 
-    return layout, objective, pointwise, resid
+    return layout, objective, diagnostics
 
 
 def _at_bound(layout, theta: np.ndarray, u: np.ndarray) -> tuple[str, ...]:
@@ -59,27 +78,16 @@ def _at_bound(layout, theta: np.ndarray, u: np.ndarray) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _sandwich_stderr(pointwise, theta, data: FitData, X, groups, delta, bound: tuple,
-                     labels) -> dict:
-    """Standard errors from H⁻¹ J H⁻¹ (H: Hessian of Σwρ, J: Σ w ∇ρᵢ ∇ρᵢᵀ), natural units."""
-    import jax
-    import jax.numpy as jnp
-
-    w = jnp.asarray(data.weights)
-    total = lambda t: jnp.sum(w * pointwise(t, X, data.y, groups, delta))  # noqa: E731
-    H = np.asarray(jax.hessian(total)(jnp.asarray(theta)))
-    G = np.asarray(jax.jacfwd(lambda t: pointwise(t, X, data.y, groups, delta))(jnp.asarray(theta)))
-    J = (G * np.asarray(w)[:, None] ** 2).T @ G
-    out = {}
+def _sandwich_stderr(H: np.ndarray, G: np.ndarray, w: np.ndarray, bound: tuple, labels) -> dict:
+    """Standard errors from H⁻¹ J H⁻¹ with J = Σᵢ wᵢ² ∇ρᵢ ∇ρᵢᵀ (natural units)."""
+    J = (G * w[:, None] ** 2).T @ G
     try:
         Hinv = np.linalg.inv(H)
-        cov = Hinv @ J @ Hinv
-        diag = np.diag(cov)
+        diag = np.diag(Hinv @ J @ Hinv)
     except np.linalg.LinAlgError:
-        diag = np.full(len(theta), np.nan)
-    for lab, d in zip(labels, diag):
-        out[lab] = float(np.sqrt(d)) if (np.isfinite(d) and d >= 0 and lab not in bound) else float("nan")
-    return out
+        diag = np.full(len(labels), np.nan)
+    return {lab: float(np.sqrt(d)) if (np.isfinite(d) and d >= 0 and lab not in bound)
+            else float("nan") for lab, d in zip(labels, diag)}
 
 
 def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "huber",
@@ -118,7 +126,7 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
     from .losses import L1_PATH, check_loss
 
     check_loss(loss, delta)
-    layout, objective, pointwise, resid = _objective(law, loss, space, key_fix, tuple(per_group),
+    layout, objective, diagnostics = _objective(law, loss, space, key_fix, tuple(per_group),
                                                       data.group_levels)
     if layout.k == 0:
         raise FitError(f"nothing to fit: every parameter of {law.name!r} is fixed or tied")
@@ -161,8 +169,9 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
                     params[lab] = float(val)
         else:
             params[name] = float(np.asarray(natural[name]).ravel()[0])
-    stderr = _sandwich_stderr(pointwise, theta, data, X, groups, delta, bound, labels)
-    residuals = np.asarray(resid(jnp.asarray(theta), X, y, groups))
+    residuals, H, G = (np.asarray(a) for a in diagnostics(jnp.asarray(theta), w, X, y, groups,
+                                                           jnp.asarray(delta)))
+    stderr = _sandwich_stderr(H, G, data.weights, bound, labels)
 
     ci, samples = {}, {}
     if bootstrap:

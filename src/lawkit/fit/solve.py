@@ -9,8 +9,8 @@ L-BFGS stop early (Besiroglu et al. 2024).  Each step solves
 and is accepted only if it lowers the objective; λ shrinks after an accepted step and
 grows after a rejected one (Levenberg–Marquardt style).  ``s`` is the mean |eigenvalue|.
 
-:func:`minimize` runs all starts for a short screening phase, then keeps the ``keep`` best
-distinct starts and iterates them to convergence (a batched ``while_loop``).
+:func:`minimize` evaluates every start once, then iterates the best distinct starts (and a
+few random others) to convergence in one batched ``while_loop``.
 """
 
 from __future__ import annotations
@@ -60,18 +60,9 @@ def _newton_step(fun: Callable, u, f, lam, args):
     return u, f, lam, tiny | stuck
 
 
-@partial(jax.jit, static_argnums=(0, 3))
-def _screen(fun, U, args, iters: int):
-    def one(u):
-        f0 = fun(u, *args)
-
-        def body(_, state):
-            u, f, lam = state
-            u, f, lam, _done = _newton_step(fun, u, f, lam, args)
-            return u, f, lam
-        u, f, _ = jax.lax.fori_loop(0, iters, body, (u, f0, jnp.asarray(_LAM0)))
-        return u, f, f0
-    return jax.vmap(one)(U)
+@partial(jax.jit, static_argnums=(0,))
+def _evaluate(fun, U, args):
+    return jax.vmap(lambda u: fun(u, *args))(U)
 
 
 @partial(jax.jit, static_argnums=(0, 3))
@@ -94,28 +85,32 @@ def _refine(fun, U, args, max_iter: int):
     return jax.vmap(one)(U, args)
 
 
-def minimize(fun: Callable, U0: np.ndarray, args: tuple, *, screen_iters: int = 4,
-             keep: int = 32, max_iter: int = 300) -> Solution:
-    """Minimise ``fun(u, *args)`` from every row of ``U0``.
+def minimize(fun: Callable, U0: np.ndarray, args: tuple, *, keep: int = 48, explore: int = 16,
+             max_iter: int = 300, seed: int = 0) -> Solution:
+    """Minimise ``fun(u, *args)`` from the rows of ``U0``.
 
-    All starts take ``screen_iters`` Newton steps; the ``keep`` best (one per distinct end
-    point) are then iterated to convergence.  Returns every start's screened result, with
-    the refined ones overwritten.
+    Every start is evaluated once (cheap); the ``keep`` best distinct starts, plus
+    ``explore`` others drawn at random, are iterated to convergence.  The other starts keep
+    their initial objective and are marked not converged.
     """
-    U0 = jnp.asarray(U0, dtype=jnp.float64)
-    u, f, f0 = _screen(fun, U0, args, screen_iters)
-    u, f, f0 = np.array(u), np.array(f), np.array(f0)
-    f_rank = np.where(np.isfinite(f), f, np.inf)
+    U0 = np.asarray(U0, dtype=np.float64)
+    f0 = np.array(_evaluate(fun, jnp.asarray(U0), args))
+    f_rank = np.where(np.isfinite(f0), f0, np.inf)
     order = np.argsort(f_rank, kind="stable")
-    chosen, seen = [], []
+    chosen, seen = [], set()
     for i in order:
         if not np.isfinite(f_rank[i]) or len(chosen) >= keep:
             break
-        key = np.round(u[i], 6)
-        if not any(np.array_equal(key, s) for s in seen):
-            seen.append(key)
+        key = tuple(np.round(U0[i], 6))
+        if key not in seen:
+            seen.add(key)
             chosen.append(i)
-    iterations = np.full(len(u), screen_iters)
+    rest = np.setdiff1d(np.flatnonzero(np.isfinite(f_rank)), chosen)
+    if len(rest) and explore:
+        rng = np.random.default_rng(seed)
+        chosen += list(rng.choice(rest, size=min(explore, len(rest)), replace=False))
+    u, f = U0.copy(), f0.copy()
+    iterations = np.zeros(len(u), dtype=int)
     converged = np.zeros(len(u), dtype=bool)
     if chosen:
         idx = np.array(chosen)
@@ -123,7 +118,7 @@ def minimize(fun: Callable, U0: np.ndarray, args: tuple, *, screen_iters: int = 
                                          args)
         ur, fr, it, done = _refine(fun, jnp.asarray(u[idx]), batched, max_iter)
         u[idx], f[idx] = np.asarray(ur), np.asarray(fr)
-        iterations[idx] += np.asarray(it)
+        iterations[idx] = np.asarray(it)
         converged[idx] = np.asarray(done)
     return Solution(u, f, iterations, converged, f0)
 
