@@ -80,7 +80,7 @@ def scipy_fit(df, starts):
 
 def lawkit_fit(df):
     import lawkit
-    from lawkit.fit import fit
+    from lawkit.fitting import fit
 
     g = grid()
     starts = np.column_stack([np.exp(g[:, 2]), np.exp(g[:, 0]), np.exp(g[:, 1]), g[:, 3], g[:, 4]])
@@ -119,7 +119,7 @@ def main() -> None:
     ref = (time.perf_counter() - t) * (10 if quick else 1)
 
     import lawkit
-    from lawkit.fit import fit
+    from lawkit.fitting import fit
 
     law = lawkit.parse(LAW)["epoch"]
     best = np.array([[r.params[k] for k in ("E", "A", "B", "alpha", "beta")]])

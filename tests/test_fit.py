@@ -12,7 +12,7 @@ import lawkit
 from helpers import law_of
 from lawkit.cli import main
 from lawkit.examples import path as example_path
-from lawkit.fit import Status, fit
+from lawkit.fitting import Status, fit
 
 EPOCH_LAW = """
 law epoch:

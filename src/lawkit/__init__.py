@@ -31,3 +31,18 @@ try:
     __version__ = version("lawkit")
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
+
+
+_LAZY = {"fit": ("lawkit.fitting", "fit"), "FitResult": ("lawkit.fitting", "FitResult")}
+
+
+def __getattr__(name: str):
+    """Heavy parts (pandas, JAX) load on first use, so ``lawkit check`` starts fast."""
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lawkit' has no attribute {name!r}")

@@ -41,7 +41,7 @@ def parse_starts(text: str):
 
 
 def run(args) -> int:
-    from ..fit import fit
+    from ..fitting import fit
 
     law = pick_law(args.law, args.law_name)
     result = fit(law, args.data, mapping=key_values(args.map, "--map", numeric=False),

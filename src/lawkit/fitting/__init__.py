@@ -94,7 +94,7 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
         delta: float = 1e-3, space: str = "log", starts="grid", fix: Mapping[str, float] | None = None,
         weights=None, group: str | None = None, per_group: tuple[str, ...] = (),
         bootstrap: int = 0, seed: int = 0, derived: Mapping[str, Callable] | None = None,
-        ci_level: float = 0.95, max_starts: int = 4096, max_iter: int = 300,
+        ci_level: float = 0.95, max_starts: int = 4096, max_iter: int = 1000,
         progress: bool = False, throw: bool = True) -> FitResult:
     """Fit ``law`` to ``data`` (a DataFrame, CSV or Parquet path).
 
@@ -226,8 +226,10 @@ def _bootstrap(layout, objective, u_best, data, X, y, groups, delta, k, seed, de
             if not ok:
                 vals.append(np.nan)
                 continue
-            p = {lab: v for lab, v in zip(out, t)}
-            p = law.complete_values({**layout.fixed, **{n: v for n, v in p.items() if "[" not in n}})
-            vals.append(float(fn(p)))
+            p = dict(zip(out, t))  # per-group values appear as "name[level]"
+            scalars = {**layout.fixed, **{n: v for n, v in p.items() if "[" not in n}}
+            if not layout.per_group:
+                scalars = law.complete_values(scalars)  # tied parameters too
+            vals.append(float(fn({**p, **scalars})))
         out[name] = np.array(vals)
     return out

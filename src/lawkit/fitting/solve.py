@@ -37,21 +37,32 @@ class Solution:
     f_start: np.ndarray
 
 
+_TRIALS = jnp.array([0.0, 0.1, 1.0, 10.0, 100.0])  # damping multipliers tried per step
+
+
 def _newton_step(fun: Callable, u, f, lam, args):
+    """One damped Newton iteration: five damping levels are tried along the same
+    eigen-decomposition (cheap: function values only) and the best one is kept."""
     g = jax.grad(fun)(u, *args)
     h = jax.hessian(fun)(u, *args)
     h = jnp.where(jnp.isfinite(h), h, 0.0)
     w, q = jnp.linalg.eigh(0.5 * (h + h.T))
     aw = jnp.abs(w)
     scale = jnp.mean(aw) + 1e-300
-    step = -q @ ((q.T @ g) / (jnp.maximum(aw, 1e-14 * jnp.max(aw)) + lam * scale))
-    u_new = u + step
-    f_new = fun(u_new, *args)
-    accept = jnp.isfinite(f_new) & (f_new <= f)
+    qg = q.T @ g
+    base = jnp.maximum(aw, 1e-14 * jnp.max(aw))
+    lams = lam * _TRIALS
+    steps = jax.vmap(lambda lm: -q @ (qg / (base + lm * scale)))(lams)
+    fs = jax.vmap(lambda st: fun(u + st, *args))(steps)
+    fs = jnp.where(jnp.isfinite(fs), fs, jnp.inf)
+    best = jnp.argmin(fs)
+    f_new, step = fs[best], steps[best]
+    accept = f_new <= f
     gain = jnp.where(accept, f - f_new, 0.0)
-    u = jnp.where(accept, u_new, u)
+    u = jnp.where(accept, u + step, u)
     f = jnp.where(accept, f_new, f)
-    lam = jnp.clip(jnp.where(accept, lam * 0.2, lam * 10.0), _LAM_MIN, _LAM_MAX)
+    chosen = jnp.maximum(lams[best], lam * 0.1)
+    lam = jnp.clip(jnp.where(accept, chosen * 0.3, lam * 100.0), _LAM_MIN, _LAM_MAX)
     # converged: an accepted step that changed the objective negligibly, with a small step,
     # or no step can improve any more (λ at its ceiling)
     tiny = accept & (gain <= 1e-13 * (jnp.abs(f) + 1e-300)) & (
@@ -86,7 +97,7 @@ def _refine(fun, U, args, max_iter: int):
 
 
 def minimize(fun: Callable, U0: np.ndarray, args: tuple, *, keep: int = 48, explore: int = 16,
-             max_iter: int = 300, seed: int = 0) -> Solution:
+             max_iter: int = 1000, seed: int = 0) -> Solution:
     """Minimise ``fun(u, *args)`` from the rows of ``U0``.
 
     Every start is evaluated once (cheap); the ``keep`` best distinct starts, plus
@@ -124,7 +135,7 @@ def minimize(fun: Callable, U0: np.ndarray, args: tuple, *, keep: int = 48, expl
 
 
 def polish(fun: Callable, sol: Solution, args: tuple, *, keep: int = 32,
-           max_iter: int = 300) -> Solution:
+           max_iter: int = 1000) -> Solution:
     """Re-iterate the ``keep`` best end points of ``sol`` under new ``args``."""
     f_rank = np.where(np.isfinite(sol.f), sol.f, np.inf)
     idx = np.argsort(f_rank, kind="stable")[:keep]
@@ -141,7 +152,7 @@ def polish(fun: Callable, sol: Solution, args: tuple, *, keep: int = 32,
     return Solution(u, f, iterations, converged, sol.f_start)
 
 
-def refine_batch(fun: Callable, u0: np.ndarray, batched_args: tuple, *, max_iter: int = 300):
+def refine_batch(fun: Callable, u0: np.ndarray, batched_args: tuple, *, max_iter: int = 1000):
     """Iterate one start ``u0`` under each of a batch of argument sets (e.g. bootstrap
     weights); returns (U, f, converged)."""
     n = len(batched_args[0])
