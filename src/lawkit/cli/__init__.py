@@ -15,6 +15,7 @@ import sys
 COMMANDS = {
     "check": "Parse and validate law files, print each law",
     "fit": "Fit a law to data (robust, multi-start, bootstrap)",
+    "optimum": "Minimise a law over inputs under a budget (analytic or numeric)",
 }
 
 

@@ -1,0 +1,6 @@
+"""Analysis of laws: optima under budgets, critical points, frontiers, E/M splits."""
+
+from .optimum import Optimum as Optimum
+from .optimum import frontier as frontier
+from .optimum import optimum as optimum
+from .optimum import parse_budget as parse_budget
