@@ -157,3 +157,18 @@ def test_cli_optimum_json_contract(tmp_path, capsys):
     assert main(["optimum", "chinchilla", "--values", str(fit_json), "--over", "N,D",
                  "--at", "C=5.88e23", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["at"]["D"] == pytest.approx(3.016e12, rel=1e-3)
+
+
+def test_optimum_distribution_from_bootstrap():
+    from lawkit.analysis import optimum_distribution
+    from lawkit.examples import path
+
+    law = LIB["chinchilla"]["chinchilla"]
+    fit = lawkit.fit(law, path(), bootstrap=60, seed=3)
+    dist = optimum_distribution(law, fit, over=["N", "D"], at={"C": 1e22})
+    lo, hi = dist["N"]["ci"]
+    assert lo < dist["N"]["estimate"] < hi
+    assert len(dist["N"]["samples"]) == 60
+    # each sample obeys the budget: 6·N·D = C
+    ok = np.isfinite(dist["N"]["samples"])
+    assert np.allclose(6 * dist["N"]["samples"][ok] * dist["D"]["samples"][ok], 1e22, rtol=1e-9)
