@@ -98,3 +98,7 @@ class FitError(LawkitError):
 
 class AnalysisError(LawkitError):
     """An optimum or derived quantity that cannot be computed as asked."""
+
+
+class QuantError(LawkitError):
+    """A quantization format or option that cannot be used."""

@@ -1,0 +1,58 @@
+"""QAT modules: QuantLinear, KV hook, model conversion; training through the STE."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lawkit.quant import QuantLinear, QuantSpec, quantize, quantize_kv, quantize_linears
+
+
+def test_quant_linear_matches_manual_fake_quant():
+    torch.manual_seed(0)
+    lin = nn.Linear(16, 8)
+    q = QuantLinear.from_linear(lin, weight=QuantSpec("int4", axis=0), activation=QuantSpec("int8"))
+    x = torch.randn(5, 16)
+    expected = nn.functional.linear(quantize(x, "int8"), quantize(lin.weight, "int4", axis=0), lin.bias)
+    assert torch.equal(q(x), expected)
+    full = QuantLinear.from_linear(lin)
+    assert torch.equal(full(x), lin(x))
+
+
+def test_quantize_linears_converts_nested_and_skips():
+    model = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Sequential(nn.Linear(4, 2)))
+    quantize_linears(model, weight=QuantSpec("e2m1", scale="absmax", block=2), skip=("0",))
+    assert type(model[0]) is nn.Linear and isinstance(model[2][0], QuantLinear)
+
+
+def test_kv_hook_and_training_step_moves_weights():
+    torch.manual_seed(1)
+    k, v = torch.randn(2, 3, 8), torch.randn(2, 3, 8)
+    qk, qv = quantize_kv(k, v, QuantSpec("float8_e4m3fn"))
+    assert torch.equal(qk, quantize(k, "float8_e4m3fn")) and qv.shape == v.shape
+    model = QuantLinear(8, 1, weight=QuantSpec("int4", axis=0), activation=QuantSpec("int8"))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(64, 8), torch.randn(64, 1)
+    before = model.weight.detach().clone()
+    losses = []
+    for _ in range(20):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert not torch.equal(before, model.weight) and losses[-1] < losses[0]
+
+
+def test_compiled_quantizer_equals_eager():
+    from lawkit.quant import compile_quantizer
+
+    x = torch.randn(64, 96)
+    for fmt, kw in [("int4", {"axis": 0}), ("mxfp4_e2m1", {})]:
+        q = compile_quantizer(fmt, **kw)
+        out = torch.empty_like(x)
+        assert torch.equal(q(x, out), quantize(x, fmt, **kw))
+        assert torch.equal(q(x), quantize(x, fmt, **kw))
+        xg = x.clone().requires_grad_(True)
+        q(xg).sum().backward()
+        assert torch.equal(xg.grad, torch.ones_like(x)) or fmt.startswith("mx")

@@ -1,0 +1,221 @@
+"""Quantization kernels against oracles: ml_dtypes bit-exactly for its float formats;
+independent NumPy references (written here) for int, generic e{E}m{M} and MX formats."""
+
+from __future__ import annotations
+
+import ml_dtypes
+import numpy as np
+import pytest
+import torch
+
+from lawkit.errors import QuantError
+from lawkit.quant import parse_format, quantize
+
+ML = ["float8_e4m3fn", "float8_e5m2", "float6_e3m2fn", "float6_e2m3fn", "float4_e2m1fn"]
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Equal as bit patterns (so −0 ≠ +0), any NaN equal to any NaN."""
+    a, b = a.astype(np.float32), b.astype(np.float32)
+    return (a.view(np.uint32) == b.view(np.uint32)) | (np.isnan(a) & np.isnan(b))
+
+
+def oracle(x32: np.ndarray, name: str) -> np.ndarray:
+    with np.errstate(invalid="ignore", over="ignore"):
+        return x32.astype(getattr(ml_dtypes, name)).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", ML)
+@pytest.mark.parametrize("src", ["float16", "bfloat16"])
+def test_exhaustive_16_bit_inputs(name, src):
+    """All 2^16 fp16 / bf16 bit patterns, given as tensors of that dtype."""
+    bits = np.arange(2**16, dtype=np.uint16)
+    xs = bits.view(np.float16) if src == "float16" else bits.view(ml_dtypes.bfloat16)
+    x32 = xs.astype(np.float32)
+    t = torch.from_numpy(bits.view(np.int16).copy()).view(getattr(torch, src))
+    got = quantize(t, name).float().numpy()
+    ok = same_bits(got, oracle(x32, name))
+    assert ok.all(), x32[~ok][:10]
+
+
+def _random_fp32(rng, n=200_000):
+    """Random magnitudes over the whole range, plus the format-relevant specials."""
+    mant = rng.integers(0, 2**23, n, dtype=np.uint32)
+    exp = rng.integers(80, 175, n, dtype=np.uint32)  # 2^-47 … 2^47
+    sign = rng.integers(0, 2, n, dtype=np.uint32)
+    x = ((sign << 31) | (exp << 23) | mant).view(np.float32)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-45, -1e-45, 3.4e38,
+                         -3.4e38], dtype=np.float32)
+    return np.concatenate([x, specials])
+
+
+def _ties(fmt) -> np.ndarray:
+    """Exact midpoints between neighbouring representable values (normal and subnormal),
+    and the overflow midpoint, with both signs."""
+    f = parse_format(fmt)
+    M = f.man_bits
+    vals = [0.0]
+    for e in range(f.emin, f.emax + 1):
+        vals += [(1 + m / 2**M) * 2.0**e for m in range(2**M)]
+    vals += [m / 2**M * 2.0**f.emin for m in range(1, 2**M)]
+    vals = np.unique(np.array([v for v in vals if v <= f.max]))
+    mids = (vals[1:] + vals[:-1]) / 2
+    step = 2.0 ** (f.emax - M)
+    extra = [f.max + step / 2, f.max + step / 4, f.max + step]
+    out = np.concatenate([mids, extra]).astype(np.float32)
+    return np.concatenate([out, -out])
+
+
+@pytest.mark.parametrize("name", ML)
+def test_random_fp32_and_exact_ties(name):
+    rng = np.random.default_rng(0)
+    x = np.concatenate([_random_fp32(rng), _ties(name)])
+    got = quantize(torch.from_numpy(x), name).numpy()
+    ok = same_bits(got, oracle(x, name))
+    assert ok.all(), x[~ok][:10]
+
+
+@pytest.mark.parametrize("name", ML)
+def test_float64_input_rounds_once(name):
+    """float64 input is rounded directly, like ml_dtypes' float64 → format cast."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 10, 50_000) * np.exp(rng.normal(0, 3, 50_000))
+    with np.errstate(invalid="ignore", over="ignore"):
+        ref = x.astype(getattr(ml_dtypes, name)).astype(np.float64)
+    got = quantize(torch.from_numpy(x), name).numpy()
+    assert ((got == ref) | (np.isnan(got) & np.isnan(ref))).all()
+
+
+# ---- independent NumPy references -------------------------------------------------------
+def ref_float(v: np.ndarray, E: int, M: int, vmax: float) -> np.ndarray:
+    """Saturating E/M rounding by enumerating the grid: nearest value, ties to even code."""
+    bias = 2 ** (E - 1) - 1
+    emin = 1 - bias
+    grid = [m / 2**M * 2.0**emin for m in range(2**M)]  # subnormals (and 0)
+    e = emin
+    while True:
+        row = [(1 + m / 2**M) * 2.0**e for m in range(2**M)]
+        grid += [g for g in row if g <= vmax]
+        if row[-1] >= vmax:
+            break
+        e += 1
+    grid = np.array(grid)
+    a = np.minimum(np.abs(v), vmax)
+    idx = np.searchsorted(grid, a)
+    idx = np.clip(idx, 1, len(grid) - 1)
+    lo, hi = grid[idx - 1], grid[idx]
+    pick_hi = (a - lo > hi - a) | ((a - lo == hi - a) & ((idx % 2) == 0))
+    out = np.where(pick_hi, hi, lo)
+    out = np.where(a >= grid[-1], grid[-1], out)
+    return np.sign(v) * out
+
+
+@pytest.mark.parametrize("E, M", [(1, 2), (2, 1), (3, 2), (4, 3), (5, 2), (3, 4), (2, 0)])
+def test_generic_em_formats_saturate_with_subnormals(E, M):
+    rng = np.random.default_rng(E * 10 + M)
+    x = rng.normal(0, 4.0, 20_000) * np.exp(rng.normal(0, 2, 20_000))
+    fmt = parse_format(f"e{E}m{M}")
+    got = quantize(torch.from_numpy(x), f"e{E}m{M}").numpy()
+    assert np.array_equal(got, ref_float(x, E, M, fmt.max))
+    assert torch.isnan(quantize(torch.tensor([float("nan")]), f"e{E}m{M}")).all()
+    assert quantize(torch.tensor([float("inf")]), f"e{E}m{M}").item() == fmt.max
+
+
+def ref_int(x: np.ndarray, bits: int, axis=None) -> np.ndarray:
+    Q = 2 ** (bits - 1) - 1
+    amax = np.max(np.abs(x)) if axis is None else np.max(np.abs(x), axis=tuple(
+        i for i in range(x.ndim) if i != axis), keepdims=True)
+    s = np.where(amax > 0, amax / Q, 1.0)
+    return np.clip(np.round(x / s), -Q, Q) * s
+
+
+@pytest.mark.parametrize("bits", [2, 3, 4, 8])
+def test_int_symmetric_per_tensor_and_per_channel(bits):
+    rng = np.random.default_rng(bits)
+    w = rng.normal(size=(64, 48)).astype(np.float32)
+    assert np.allclose(quantize(torch.from_numpy(w), f"int{bits}").numpy(), ref_int(w, bits), rtol=0, atol=1e-6)
+    got = quantize(torch.from_numpy(w), f"int{bits}", axis=0).numpy()
+    assert np.allclose(got, ref_int(w, bits, axis=0), rtol=0, atol=1e-6)
+    levels = np.unique(np.round(got[0] / (np.abs(w[0]).max() / (2 ** (bits - 1) - 1))))
+    assert levels.min() >= -(2 ** (bits - 1) - 1) and levels.max() <= 2 ** (bits - 1) - 1
+
+
+def test_int_blocks_and_uint_asymmetric():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(8, 100)).astype(np.float32)
+    got = quantize(torch.from_numpy(x), "int4", block=32).numpy()
+    for j in range(0, 100, 32):
+        assert np.allclose(got[:, j:j + 32], np.stack([ref_int(r, 4) for r in x[:, j:j + 32]]), atol=1e-6)
+    y = rng.uniform(0.5, 3.0, 1000).astype(np.float32)  # all positive: zero point at 0
+    q = quantize(torch.from_numpy(y), "uint4").numpy()
+    s = 3.0 / 15
+    assert np.allclose(q, np.clip(np.round(y / (y.max() / 15)), 0, 15) * (y.max() / 15), atol=1e-6)
+    assert len(np.unique(q)) <= 16 and s > 0
+
+
+def ref_mx(x: np.ndarray, name: str) -> np.ndarray:
+    """OCP MX v1.0 by the book: per block of 32, X = 2^(⌊log2 amax⌋ − emax_elem)."""
+    fmt = parse_format(name)
+    out = np.empty_like(x)
+    for i in range(0, x.shape[-1], 32):
+        b = x[..., i:i + 32]
+        amax = np.abs(b).max(axis=-1, keepdims=True)
+        e = np.where(amax > 0, np.floor(np.log2(np.where(amax > 0, amax, 1))), 0) - fmt.emax_elem
+        X = 2.0 ** np.clip(e, -127, 127)
+        v = b / X
+        if name == "mxint8":
+            q = np.clip(np.round(v * 64), -127, 127) / 64
+        else:
+            el = fmt.element
+            q = ref_float(v, el.exp_bits, el.man_bits, el.max)
+        out[..., i:i + 32] = q * X
+    return out
+
+
+@pytest.mark.parametrize("name", ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3",
+                                  "mxfp4_e2m1", "mxint8"])
+def test_mx_formats_against_reference(name):
+    rng = np.random.default_rng(3)
+    x = (rng.normal(size=(16, 96)) * np.exp(rng.normal(0, 2, size=(16, 96)))).astype(np.float64)
+    x[0, :32] = 0.0  # an all-zero block
+    got = quantize(torch.from_numpy(x), name).numpy()
+    assert np.array_equal(got, ref_mx(x, name))
+
+
+def test_stochastic_rounding_unbiased_two_neighbours_and_seedable():
+    x = torch.full((200_000,), 0.3)
+    g = torch.Generator().manual_seed(0)
+    q = quantize(x, "int8", scale="none", rounding="stochastic", generator=g)
+    assert set(torch.unique(q).tolist()) == {0.0, 1.0}
+    assert abs(q.mean().item() - 0.3) < 0.005
+    f = quantize(torch.full((200_000,), 1.1), "e4m3", rounding="stochastic",
+                 generator=torch.Generator().manual_seed(0))
+    assert set(torch.unique(f).tolist()) == {1.0, 1.125}
+    assert abs(f.mean().item() - 1.1) < 1e-3
+    a = quantize(x, "e2m1", rounding="stochastic", generator=torch.Generator().manual_seed(5))
+    b = quantize(x, "e2m1", rounding="stochastic", generator=torch.Generator().manual_seed(5))
+    assert torch.equal(a, b)
+
+
+def test_straight_through_gradient():
+    x = torch.tensor([0.1, 1.0, 500.0, -3.0], requires_grad=True)
+    y = quantize(x, "e2m1")  # saturates at 6: 500 is clipped
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 0.0, 1.0]
+    w = torch.randn(8, 8, requires_grad=True)
+    quantize(w, "int4", axis=0).pow(2).sum().backward()
+    assert torch.allclose(w.grad, 2 * quantize(w.detach(), "int4", axis=0))
+
+
+def test_shape_dtype_preserved_and_errors():
+    x = torch.randn(3, 5, 7, dtype=torch.bfloat16)
+    for fmt, kw in [("int4", {"axis": 1}), ("mxfp4_e2m1", {}), ("float8_e4m3fn", {}),
+                    ("e3m2", {"scale": "absmax", "block": 4})]:
+        y = quantize(x, fmt, **kw)
+        assert y.shape == x.shape and y.dtype == x.dtype
+    with pytest.raises(QuantError, match="unknown format"):
+        quantize(x, "float9")
+    with pytest.raises(QuantError, match="not both"):
+        quantize(x, "int4", axis=0, block=4)
+    with pytest.raises(QuantError, match="floating-point"):
+        quantize(torch.arange(4), "int4")
