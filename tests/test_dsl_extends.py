@@ -5,6 +5,9 @@ from __future__ import annotations
 import sympy as sp
 
 import lawkit
+from conftest import ROOT
+
+DESIGN = ROOT / "examples" / "design.law"
 
 BASE = """
 law base "Base 2020":
@@ -53,7 +56,7 @@ law leaf extends mid:
 
 
 def test_precision_example_from_design_md():
-    law = lawkit.load("chinchilla")["precision_train"]
+    law = lawkit.load(DESIGN)["precision_train"]
     assert set(law.inputs) == {"N", "D", "P_w", "P_a", "P_kv"}
     assert {"gamma_w", "gamma_a", "gamma_kv"} <= set(law.params)
     f = law.term("N_eff") / law.symbol("N")

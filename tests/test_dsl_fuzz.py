@@ -8,6 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lawkit
+from conftest import ROOT
+
+DESIGN = ROOT / "examples" / "design.law"
 from lawkit.library import library_files
 
 VALID = library_files()["chinchilla"].read_text(encoding="utf-8")
@@ -70,7 +73,7 @@ def test_code_is_never_executed(payload):
 
 def test_expression_round_trip_through_sympy_str():
     """str(expr) of a parsed law is itself valid law text for the same expression."""
-    law = lawkit.load("chinchilla")["precision_train"]
+    law = lawkit.load(DESIGN)["precision_train"]
     decl = ", ".join(law.inputs)
     params = ", ".join(f"{n} > 0" for n in law.params)
     again = lawkit.parse(f"law r:\n    inputs {decl}\n    params {params}\n    L = {law.expr}\n")["r"]

@@ -9,6 +9,9 @@ import pandas as pd
 import pytest
 
 import lawkit
+from conftest import ROOT
+
+DESIGN = ROOT / "examples" / "design.law"
 from helpers import law_of
 from lawkit.cli import main
 from lawkit.examples import path as example_path
@@ -90,7 +93,7 @@ def test_bootstrap_intervals_and_derived(epoch_frame):
 def synthetic_precision(rng, n=400):
     truth = dict(E=1.9, A=350.0, B=900.0, alpha=0.33, beta=0.31, gamma_w=2.7, gamma_a=2.2,
                  gamma_kv=1.0)
-    law = lawkit.load("chinchilla")["precision_train"]
+    law = lawkit.load(DESIGN)["precision_train"]
     frame = pd.DataFrame({"N": 10 ** rng.uniform(7, 9.5, n), "D": 10 ** rng.uniform(9, 11.5, n),
                           "P_w": rng.integers(3, 13, n), "P_a": rng.integers(3, 13, n),
                           "P_kv": rng.integers(3, 13, n)}).astype(float)

@@ -66,3 +66,35 @@ def load(path_or_name: str | Path) -> dict:
     raise LawkitError(f"{name!r} is neither a law file nor a library law"
                       + (f"; {hint}" if (hint := did_you_mean(name, [*files, *_library_asts()]))
                          else f" (library: {', '.join(files)})"))
+
+
+def library_laws() -> list:
+    """Every law of the library, in file order."""
+    out = []
+    for path in library_files().values():
+        out.extend(load(path).values())
+    return out
+
+
+def library_markdown() -> str:
+    """The text of ``docs/laws.md``: one section per library file, generated from the files."""
+    from .dsl import parse_file
+
+    lines = ["# The law library", "",
+             "Generated from `laws/*.law` by `lawkit laws --markdown`; do not edit by hand.", ""]
+    for stem, path in library_files().items():
+        header = []
+        for ln in path.read_text(encoding="utf-8").splitlines():  # the leading comment block
+            if not ln.startswith("#"):
+                break
+            header.append(ln[1:].strip())
+        lines += [f"## `{stem}`", "", *[h for h in header if h], ""]
+        lines += ["| law | citation | inputs | output | value sets |", "|---|---|---|---|---|"]
+        for law in parse_file(path).values():
+            sets = ", ".join(f"`{v}`" for v in law.values) or "— (form only)"
+            lines.append(f"| `{law.name}` | {law.citation} | {', '.join(law.inputs)} | "
+                         f"{law.output.name} | {sets} |")
+        lines.append("")
+        for law in parse_file(path).values():
+            lines += [f"### `{law.name}`", "", "$$", law.latex().replace(r" \\ ", r" \\\\ "), "$$", ""]
+    return "\n".join(lines)
