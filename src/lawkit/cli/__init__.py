@@ -16,6 +16,7 @@ COMMANDS = {
     "check": "Parse and validate law files, print each law",
     "fit": "Fit a law to data (robust, multi-start, bootstrap)",
     "optimum": "Minimise a law over inputs under a budget (analytic or numeric)",
+    "compare": "Fit candidate laws the same way and rank them (hold-out ARE, CV, AIC/BIC)",
     "laws": "List the law library",
 }
 

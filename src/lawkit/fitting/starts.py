@@ -17,7 +17,7 @@ from ..errors import FitError
 from .params import Layout, to_natural
 
 # unconstrained coordinates tried per transform
-_GRID_U = {"log": [-2.0, 0.0, 2.0, 5.0], "log-upper": [-2.0, 0.0, 2.0, 5.0],
+_GRID_U = {"log": [-2.0, 0.0, 2.0, 5.0, 10.0, 20.0, 30.0], "log-upper": [-2.0, 0.0, 2.0, 5.0],
            "logit": [-1.4, 0.0, 1.4], "identity": [-1.0, 0.0, 1.0]}
 _BOX_U = {"log": (-4.0, 8.0), "log-upper": (-4.0, 8.0), "logit": (-3.0, 3.0), "identity": (-3.0, 3.0)}
 

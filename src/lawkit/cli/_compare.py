@@ -1,0 +1,63 @@
+"""``lawkit compare LAW... DATA``: fit candidate laws the same way and rank them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import LawkitError
+from ._common import key_values, pick_law
+
+
+def add_arguments(p) -> None:
+    p.add_argument("items", nargs="+", metavar="LAW... DATA",
+                   help="laws (library names, .law files, or FILE.law:NAME), then the data file")
+    p.add_argument("--holdout", metavar="EXPR", help="held-out rows: 'N >= 1e9' or 'largest'")
+    p.add_argument("--cv", metavar="K|by=COL", help="k-fold or leave-one-group-out CV")
+    p.add_argument("--map", action="append", metavar="NAME=COLUMN")
+    p.add_argument("--loss", choices=["huber", "l1", "mse"], default="huber")
+    p.add_argument("--delta", type=float, default=1e-3)
+    p.add_argument("--space", choices=["log", "linear"], default="log")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--plot", metavar="DIR", help="write figures (PNG) into DIR")
+    p.add_argument("--report", metavar="FILE", help="write a Markdown (.md) or HTML (.html) report")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+
+
+def resolve_laws(tokens: list[str]) -> list:
+    from ..library import load
+
+    laws = []
+    for token in tokens:
+        if ":" in token and not Path(token).exists():
+            source, name = token.rsplit(":", 1)
+            laws.append(pick_law(source, name))
+            continue
+        found = load(token)
+        laws.extend(found.values() if Path(token).suffix == ".law" else [pick_law(token, None)])
+    return laws
+
+
+def run(args) -> int:
+    from ..compare import compare
+
+    if len(args.items) < 2:
+        raise LawkitError("give at least one law and a data file: lawkit compare LAW... DATA")
+    *law_tokens, data = args.items
+    laws = resolve_laws(law_tokens)
+    cv = None if args.cv is None else (args.cv if args.cv.startswith("by=") else int(args.cv))
+    result = compare(laws, data, holdout=args.holdout, cv=cv,
+                     mapping=key_values(args.map, "--map", numeric=False), seed=args.seed,
+                     loss=args.loss, delta=args.delta, space=args.space)
+    if args.plot or args.report:
+        from ..report import comparison_figures, write_report
+
+        figures = comparison_figures(result, mapping=key_values(args.map, "--map", numeric=False))
+        if args.plot:
+            Path(args.plot).mkdir(parents=True, exist_ok=True)
+            for name, fig in figures.items():
+                fig.savefig(Path(args.plot) / f"{name}.png", dpi=110)
+        if args.report:
+            write_report(args.report, result.report(), figures)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.report())
+    return 0

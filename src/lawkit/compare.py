@@ -1,0 +1,175 @@
+"""Compare candidate laws on the same data: in-sample criteria, cross-validation, and the
+error that matters — extrapolation to held-out (largest) models.
+
+    ARE = mean over held-out rows of |ŷ − y| / y      (Choshen et al. 2024)
+
+Each law is fitted the same way (same loss, space, starts) on the training rows; the
+ranking is by held-out ARE when a hold-out is given, else by CV ARE, else by AIC.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, LawkitError
+
+_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
+        "==": operator.eq, "!=": operator.ne}
+_RULE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(>=|<=|==|!=|>|<)\s*([-+]?[\d.]+(?:[eE][-+]?\d+)?)\s*$")
+
+
+def holdout_mask(frame: pd.DataFrame, rule: str, column: str) -> np.ndarray:
+    """Rows selected by ``rule``: ``"COL OP NUMBER"`` (e.g. ``"N >= 1e9"``), or
+    ``"largest"`` / ``"largest group"``: the rows whose ``column`` equals its maximum."""
+    if rule.strip().lower() in ("largest", "largest group"):
+        if column not in frame.columns:
+            raise DataError(f"hold-out 'largest' needs column {column!r}")
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        return values == np.nanmax(values)
+    m = _RULE.match(rule)
+    if not m:
+        raise LawkitError(f"cannot read hold-out rule {rule!r}: write 'COLUMN OP NUMBER' "
+                          f"(e.g. 'N >= 1e9') or 'largest'")
+    col, op, num = m.groups()
+    if col not in frame.columns:
+        raise DataError(f"hold-out rule names column {col!r}, which the data does not have "
+                        f"(columns: {', '.join(map(str, frame.columns))})")
+    values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+    return _OPS[op](values, float(num))
+
+
+def are(law, params: Mapping[str, float], frame: pd.DataFrame, mapping: Mapping[str, str]) -> float:
+    """Mean absolute relative error of ``law`` with ``params`` on ``frame``."""
+    from .fitting.data import column
+
+    used = {s.name for s in law.expr.free_symbols}
+    inputs = {n: column(frame, n, mapping.get(n, n), "input") for n in law.inputs if n in used}
+    y = column(frame, law.output.name, mapping.get(law.output.name, law.output.name), "output")
+    pred = law.evaluate(dict(params), **inputs)
+    return float(np.mean(np.abs(pred - y) / np.abs(y)))
+
+
+@dataclass(frozen=True)
+class LawScore:
+    name: str
+    k: int
+    aic: float
+    bic: float
+    objective: float
+    cv_are: float | None
+    holdout_are: float | None
+    params: Mapping[str, float]
+    fit: object  # the FitResult on the training rows
+
+    def to_dict(self) -> dict:
+        def num(x):
+            return None if x is None or not math.isfinite(x) else float(x)
+        return {"name": self.name, "k": self.k, "aic": num(self.aic), "bic": num(self.bic),
+                "objective": num(self.objective), "cv_are": num(self.cv_are),
+                "holdout_are": num(self.holdout_are),
+                "params": {k: num(v) for k, v in self.params.items()}}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Scores of each law, ranked best first, and the hold-out mask used."""
+
+    scores: tuple[LawScore, ...]
+    ranked_by: str
+    holdout: np.ndarray | None
+    frame: pd.DataFrame
+
+    @property
+    def best(self) -> str:
+        return self.scores[0].name
+
+    def to_dict(self) -> dict:
+        return {"laws": [s.to_dict() for s in self.scores], "best": self.best,
+                "ranked_by": self.ranked_by,
+                "n_holdout": None if self.holdout is None else int(self.holdout.sum())}
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([s.to_dict() for s in self.scores]).drop(columns=["params"])
+
+    def report(self) -> str:
+        lines = [f"[[Comparison]] ranked by {self.ranked_by}; best: {self.best}"]
+        head = f"    {'law':<20} {'k':>3} {'AIC':>11} {'BIC':>11} {'CV ARE':>9} {'hold-out ARE':>13}"
+        lines.append(head)
+        for s in self.scores:
+            def pct(x):
+                return f"{100 * x:8.3f}%" if x is not None and math.isfinite(x) else f"{'—':>9}"
+            lines.append(f"    {s.name:<20} {s.k:>3} {s.aic:11.3f} {s.bic:11.3f} {pct(s.cv_are)} "
+                         f"{pct(s.holdout_are):>13}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return self.table().to_html(index=False)
+
+
+def _folds(frame: pd.DataFrame, cv, seed: int) -> list[np.ndarray]:
+    """Boolean test masks: k shuffled folds, or one per value of a column (``"by=COL"``)."""
+    n = len(frame)
+    if isinstance(cv, str) and cv.startswith("by="):
+        col = cv[3:]
+        if col not in frame.columns:
+            raise DataError(f"--cv by={col}: the data has no column {col!r}")
+        return [(frame[col] == level).to_numpy() for level in pd.unique(frame[col])]
+    k = int(cv)
+    if not 2 <= k <= n:
+        raise LawkitError(f"--cv needs 2 ≤ K ≤ {n} folds, got {k}")
+    order = np.random.default_rng(seed).permutation(n)
+    masks = []
+    for part in np.array_split(order, k):
+        m = np.zeros(n, dtype=bool)
+        m[part] = True
+        masks.append(m)
+    return masks
+
+
+def compare(laws: Sequence, data, *, holdout: str | None = None, cv=None,
+            mapping: Mapping[str, str] | None = None, seed: int = 0, **fit_options) -> Comparison:
+    """Fit each law the same way and score it.
+
+    Args:
+      holdout: rows to hold out for extrapolation ARE (``"N >= 1e9"`` or ``"largest"``).
+      cv: K (k-fold) or ``"by=COL"`` (leave one group out), on the training rows.
+      fit_options: passed to :func:`lawkit.fit` (loss, delta, space, starts, …).
+    """
+    from .fitting import fit
+    from .fitting.data import read_table
+
+    if not laws:
+        raise LawkitError("compare() needs at least one law")
+    frame = read_table(data).reset_index(drop=True)
+    mapping = dict(mapping or {})
+    first_input = next(iter(laws[0].inputs))
+    mask = holdout_mask(frame, holdout, mapping.get(first_input, first_input)) if holdout else None
+    if mask is not None and (mask.all() or not mask.any()):
+        raise DataError(f"hold-out rule {holdout!r} selects {int(mask.sum())} of {len(frame)} rows; "
+                        f"it must leave rows on both sides")
+    train = frame[~mask].reset_index(drop=True) if mask is not None else frame
+    scores = []
+    for law in laws:
+        result = fit(law, train, mapping=mapping, seed=seed, **fit_options)
+        params = result.values()
+        cv_are = None
+        if cv is not None:
+            errs = []
+            for test in _folds(train, cv, seed):
+                part = fit(law, train[~test], mapping=mapping, seed=seed, **fit_options)
+                errs.append(are(law, part.values(), train[test], mapping))
+            cv_are = float(np.mean(errs))
+        hold = are(law, params, frame[mask], mapping) if mask is not None else None
+        scores.append(LawScore(law.name, result.k, result.aic, result.bic, result.objective,
+                               cv_are, hold, params, result))
+    key, ranked_by = ((lambda s: s.holdout_are), "hold-out ARE") if mask is not None else (
+        ((lambda s: s.cv_are), "CV ARE") if cv is not None else ((lambda s: s.aic), "AIC"))
+    scores.sort(key=lambda s: (not math.isfinite(key(s)), key(s)))
+    return Comparison(tuple(scores), ranked_by, mask, frame)
