@@ -18,6 +18,8 @@ COMMANDS = {
     "optimum": "Minimise a law over inputs under a budget (analytic or numeric)",
     "compare": "Fit candidate laws the same way and rank them (hold-out ARE, CV, AIC/BIC)",
     "laws": "List the law library",
+    "sweep": "Train and quantize a grid of tiny LMs into a resumable run store",
+    "runs": "List or export (--csv) the runs of a store",
 }
 
 
@@ -54,3 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head & co.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
