@@ -195,10 +195,9 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
 def _bootstrap(layout, objective, u_best, data, X, y, groups, delta, k, seed, derived, law,
                max_iter, progress) -> dict[str, np.ndarray]:
     """Refit under K multinomial row resamplings (as weights), from the best point."""
-    import jax
     import jax.numpy as jnp
 
-    from .solve import refine_batch
+    from .solve import batched, refine_batch
 
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(data.n, np.full(data.n, 1.0 / data.n), size=k).astype(float)
@@ -212,9 +211,8 @@ def _bootstrap(layout, objective, u_best, data, X, y, groups, delta, k, seed, de
     for i in chunks:
         Wc = jnp.asarray(W[i:i + chunk])
         m = Wc.shape[0]
-        batched = (Wc, *jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (m, *a.shape)),
-                                                (X, y, groups, jnp.asarray(delta))))
-        u, f, ok = refine_batch(objective, u_best, batched, max_iter=max_iter)
+        args = (Wc, *batched((X, y, groups, jnp.asarray(delta)), m))
+        u, f, ok = refine_batch(objective, u_best, args, max_iter=max_iter)
         U.append(u), F.append(f), OK.append(ok)
     U, OK = np.concatenate(U), np.concatenate(OK)
     thetas = np.array([layout.slot_values(u) for u in U])

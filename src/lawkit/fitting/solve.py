@@ -96,6 +96,22 @@ def _refine(fun, U, args, max_iter: int):
     return jax.vmap(one)(U, args)
 
 
+def batched(args, n: int):
+    """Repeat every array leaf of ``args`` along a new leading axis of length ``n``."""
+    return jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (n, *jnp.shape(a))), args)
+
+
+def _refine_rows(fun, u, f, idx, args, iterations, max_iter):
+    """Iterate rows ``idx`` of ``u`` to convergence (in place); returns (u, f, its, converged)."""
+    converged = np.zeros(len(u), dtype=bool)
+    if len(idx):
+        ur, fr, it, done = _refine(fun, jnp.asarray(u[idx]), batched(args, len(idx)), max_iter)
+        u[idx], f[idx] = np.asarray(ur), np.asarray(fr)
+        iterations[idx] += np.asarray(it)
+        converged[idx] = np.asarray(done)
+    return u, f, iterations, converged
+
+
 def minimize(fun: Callable, U0: np.ndarray, args: tuple, *, keep: int = 48, explore: int = 16,
              max_iter: int = 1000, seed: int = 0) -> Solution:
     """Minimise ``fun(u, *args)`` from the rows of ``U0``.
@@ -120,17 +136,8 @@ def minimize(fun: Callable, U0: np.ndarray, args: tuple, *, keep: int = 48, expl
     if len(rest) and explore:
         rng = np.random.default_rng(seed)
         chosen += list(rng.choice(rest, size=min(explore, len(rest)), replace=False))
-    u, f = U0.copy(), f0.copy()
-    iterations = np.zeros(len(u), dtype=int)
-    converged = np.zeros(len(u), dtype=bool)
-    if chosen:
-        idx = np.array(chosen)
-        batched = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (len(idx), *jnp.shape(a))),
-                                         args)
-        ur, fr, it, done = _refine(fun, jnp.asarray(u[idx]), batched, max_iter)
-        u[idx], f[idx] = np.asarray(ur), np.asarray(fr)
-        iterations[idx] = np.asarray(it)
-        converged[idx] = np.asarray(done)
+    u, f, iterations, converged = _refine_rows(fun, U0.copy(), f0.copy(), np.array(chosen, dtype=int),
+                                               args, np.zeros(len(U0), dtype=int), max_iter)
     return Solution(u, f, iterations, converged, f0)
 
 
@@ -140,15 +147,8 @@ def polish(fun: Callable, sol: Solution, args: tuple, *, keep: int = 32,
     f_rank = np.where(np.isfinite(sol.f), sol.f, np.inf)
     idx = np.argsort(f_rank, kind="stable")[:keep]
     idx = idx[np.isfinite(f_rank[idx])]
-    u, f = sol.u.copy(), np.full_like(sol.f, np.inf)
-    iterations, converged = sol.iterations.copy(), np.zeros_like(sol.converged)
-    if len(idx):
-        batched = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (len(idx), *jnp.shape(a))),
-                                         args)
-        ur, fr, it, done = _refine(fun, jnp.asarray(u[idx]), batched, max_iter)
-        u[idx], f[idx] = np.asarray(ur), np.asarray(fr)
-        iterations[idx] += np.asarray(it)
-        converged[idx] = np.asarray(done)
+    u, f, iterations, converged = _refine_rows(fun, sol.u.copy(), np.full_like(sol.f, np.inf), idx,
+                                               args, sol.iterations.copy(), max_iter)
     return Solution(u, f, iterations, converged, sol.f_start)
 
 
