@@ -43,8 +43,8 @@ _TRIALS = jnp.array([0.0, 0.1, 1.0, 10.0, 100.0])  # damping multipliers tried p
 def _newton_step(fun: Callable, u, f, lam, args):
     """One damped Newton iteration: five damping levels are tried along the same
     eigen-decomposition (cheap: function values only) and the best one is kept."""
-    g = jax.grad(fun)(u, *args)
-    h = jax.hessian(fun)(u, *args)
+    grad = jax.grad(fun)
+    h, g = jax.jacfwd(lambda v: (grad(v, *args),) * 2, has_aux=True)(u)  # Hessian and gradient
     h = jnp.where(jnp.isfinite(h), h, 0.0)
     w, q = jnp.linalg.eigh(0.5 * (h + h.T))
     aw = jnp.abs(w)
