@@ -195,3 +195,40 @@ def test_cli_fit_json_contract(tmp_path, capsys):
 def test_cli_fit_bad_column_exit_2(capsys):
     assert main(["fit", "chinchilla", str(example_path()), "--map", "L=los"]) == 2
     assert "no column 'los'" in capsys.readouterr().err
+
+
+def _reference_sets(root):
+    df = pd.read_csv(root / "misfitting" / "scaling_results_last_ckpt_only.csv")
+    yield "misfitting", df[["N", "D", "loss"]]
+    df = pd.read_csv(root / "datablations" / "c4_val_losses_parametric_fit_nb.csv")
+    df = df[(df.D_tokens == df.U_unique_tokens) & (df.val_loss < 6)]
+    yield "datablations", pd.DataFrame({"N": df.N_params, "D": df.D_tokens, "loss": df.val_loss})
+    df = pd.read_csv(root / "porian-resolving-discrepancies" / "isoflop_points.csv")
+    df = df[(df.dataset == "rw") & (df.hparams == "tuned") & (df.val == "val")
+            & (df.param_count == "standard")]
+    yield "porian", pd.DataFrame({"N": df.N, "D": df.D_tokens, "loss": df.loss})
+
+
+def test_no_worse_than_scipy_multistart_on_other_datasets(shared_data):
+    """Default settings (library law, default grid) reach the objective of a scipy L-BFGS-B
+    multi-start (1,500 of Epoch's starts, analytic gradients) on three more real datasets."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import fit_speed
+
+    law = lawkit.load("chinchilla")["chinchilla"]
+    for name, frame in _reference_sets(shared_data):
+        ref, _ = fit_speed.scipy_fit(frame, fit_speed.grid()[::3])
+        got = fit(law, frame, mapping={"L": "loss"})
+        assert got.objective <= ref * (1 + 1e-8), name
+
+
+def test_parquet_input(tmp_path):
+    frame = pd.read_csv(example_path())
+    frame.to_parquet(tmp_path / "d.parquet")
+    a = fit(lawkit.load("chinchilla")["chinchilla"], tmp_path / "d.parquet")
+    b = fit(lawkit.load("chinchilla")["chinchilla"], frame)
+    assert a.objective == b.objective

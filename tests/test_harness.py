@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import signal
 import sqlite3
 import subprocess
@@ -165,9 +164,8 @@ def test_runs_csv_export_is_fittable(tmp_path):
     assert len(rows) == 2 * 5 and {"N", "D", "P_w", "P_post", "val_loss", "delta_ptq"} <= set(rows[0])
 
 
-@pytest.mark.skipif(not os.environ.get("LAWKIT_TEST_RAY"), reason="set LAWKIT_TEST_RAY=1 with Ray installed")
 def test_ray_executor(tmp_path):
-    pytest.importorskip("ray")
+    pytest.importorskip("ray", reason="Ray is an optional extra (pip install ray)")
     spec = load_spec(SMOKE)
     small = type(spec)(spec.name, spec.text, spec.data, spec.runs[:2], spec.ptq)
     store = RunStore(tmp_path / "ray.db")
