@@ -92,7 +92,7 @@ def gptq(model: nn.Module, calibration: Iterable[torch.Tensor], fmt: str, *, dam
     the already-quantized earlier ones, as in the paper).
     """
     batches = list(calibration)
-    for name, layer in linear_layers(model, skip).items():
+    for _name, layer in linear_layers(model, skip).items():
         H = torch.zeros(layer.in_features, layer.in_features, dtype=torch.float64)
         count = [0]
 

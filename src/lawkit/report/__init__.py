@@ -37,7 +37,7 @@ def write_report(path: str | Path, text: str, figures: Mapping[str, object]) -> 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() in (".html", ".htm"):
-        parts = [f"<html><head><meta charset='utf-8'><title>lawkit report</title></head><body>",
+        parts = ["<html><head><meta charset='utf-8'><title>lawkit report</title></head><body>",
                  f"<pre>{html.escape(text)}</pre>"]
         for name, fig in figures.items():
             data = base64.b64encode(_png(fig)).decode()
