@@ -10,7 +10,7 @@ Non-embedding parameters (what scaling laws call N), for width d, depth L, MLP h
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -46,7 +46,6 @@ class QATConfig:
     weight: QuantSpec = FULL
     activation: QuantSpec = FULL
     kv: QuantSpec = FULL
-    extra: dict = field(default_factory=dict)
 
 
 class RMSNorm(nn.Module):
