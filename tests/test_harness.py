@@ -164,9 +164,18 @@ def test_runs_csv_export_is_fittable(tmp_path):
     assert len(rows) == 2 * 5 and {"N", "D", "P_w", "P_post", "val_loss", "delta_ptq"} <= set(rows[0])
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_ray_executor(tmp_path):
-    pytest.importorskip("ray", reason="Ray is an optional extra (pip install ray)")
+    """Runs as tasks on a local Ray instance; the driver alone writes the store."""
+    ray = pytest.importorskip("ray", reason="Ray is an optional extra (pip install ray)")
     spec = load_spec(SMOKE)
     small = type(spec)(spec.name, spec.text, spec.data, spec.runs[:2], spec.ptq)
     store = RunStore(tmp_path / "ray.db")
-    assert run_sweep(small, store, executor="ray", progress=False)["ran"] == 2
+    try:
+        assert run_sweep(small, store, executor="ray", progress=False)["ran"] == 2
+        assert _count(tmp_path / "ray.db") == (2, 2)
+    finally:
+        store.close()
+        ray.shutdown()
