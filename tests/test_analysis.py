@@ -172,3 +172,15 @@ def test_optimum_distribution_from_bootstrap():
     # each sample obeys the budget: 6·N·D = C
     ok = np.isfinite(dist["N"]["samples"])
     assert np.allclose(6 * dist["N"]["samples"][ok] * dist["D"]["samples"][ok], 1e22, rtol=1e-9)
+
+
+def test_iso_loss_curve_stays_on_the_level_set():
+    from lawkit.analysis import iso_curve, solve_input
+
+    law = LIB["chinchilla"]["chinchilla"]
+    curve = iso_curve(law, "D", 2.0, along="N", points=[3e10, 1e11, 1e12], values="hoffmann2022")
+    losses = law.evaluate("hoffmann2022", N=curve["N"].to_numpy(), D=curve["D"].to_numpy())
+    assert np.allclose(losses, 2.0, rtol=1e-12)
+    assert (np.diff(curve["D"]) < 0).all()  # bigger models need fewer tokens for the same loss
+    with pytest.raises(lawkit.AnalysisError, match="no D"):
+        solve_input(law, "D", 1.0, at={"N": 1e9}, values="hoffmann2022")  # below E = 1.69

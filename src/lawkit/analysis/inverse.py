@@ -35,7 +35,10 @@ def solve_input(law, var: str, target: float, *, at: Mapping[str, float] | None 
     x = law.symbol(var)
     closed = solve_for(expr - sp.Symbol("_target", real=True), x)
     if closed is not None:
-        value = float(closed.xreplace(subs).subs(sp.Symbol("_target", real=True), target))
+        try:
+            value = float(closed.xreplace(subs).subs(sp.Symbol("_target", real=True), target))
+        except TypeError:  # complex: no real solution there; the bracketed search says so
+            value = math.nan
         if math.isfinite(value) and value > 0:
             return {"method": "analytic", var: value,
                     "solution": closed.xreplace(subs).subs(sp.Symbol("_target", real=True), target)}
@@ -57,3 +60,15 @@ def solve_input(law, var: str, target: float, *, at: Mapping[str, float] | None 
     i = sign[0]
     t = brentq(h, grid[i], grid[i + 1], xtol=1e-14, rtol=1e-14)
     return {"method": "numeric", var: math.exp(t), "solution": None}
+
+
+def iso_curve(law, var: str, target: float, *, along: str, points, at=None, values=None):
+    """Iso-output curve: for each value of input ``along``, the ``var`` that gives ``target``
+    (e.g. the (N, D) pairs with loss 2.0).  Returns a DataFrame with columns along, var."""
+    import pandas as pd
+
+    rows = []
+    for p in points:
+        sol = solve_input(law, var, target, at={**(at or {}), along: float(p)}, values=values)
+        rows.append({along: float(p), var: sol[var]})
+    return pd.DataFrame(rows)
