@@ -47,11 +47,9 @@ def holdout_mask(frame: pd.DataFrame, rule: str, column: str) -> np.ndarray:
 
 def are(law, params: Mapping[str, float], frame: pd.DataFrame, mapping: Mapping[str, str]) -> float:
     """Mean absolute relative error of ``law`` with ``params`` on ``frame``."""
-    from .fitting.data import column
+    from .fitting.data import columns
 
-    used = {s.name for s in law.expr.free_symbols}
-    inputs = {n: column(frame, n, mapping.get(n, n), "input") for n in law.inputs if n in used}
-    y = column(frame, law.output.name, mapping.get(law.output.name, law.output.name), "output")
+    inputs, y = columns(law, frame, mapping)
     pred = law.evaluate(dict(params), **inputs)
     return float(np.mean(np.abs(pred - y) / np.abs(y)))
 

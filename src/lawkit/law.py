@@ -131,8 +131,8 @@ class Law:
         return {**subs, **consts}
 
     def expand(self, e: sp.Expr) -> sp.Expr:
-        """Substitute terms and constants into ``e`` (repeatedly, so nested terms resolve)."""
-        return e.xreplace(self._substitutions).xreplace(self._substitutions)
+        """Substitute terms and constants into ``e``."""
+        return e.xreplace(self._substitutions)  # replacements are already fully expanded
 
     @cached_property
     def expr(self) -> sp.Expr:

@@ -27,6 +27,16 @@ def pick_law(source: str, name: str | None):
     raise LawkitError(f"{source} holds several laws ({', '.join(laws)}); choose one with --law NAME")
 
 
+def add_objective_options(p) -> None:
+    """--map/--loss/--delta/--space, shared by the commands that fit."""
+    p.add_argument("--map", action="append", metavar="NAME=COLUMN",
+                   help="data column for a law input/output (repeatable)")
+    p.add_argument("--loss", choices=["huber", "l1", "mse"], default="huber")
+    p.add_argument("--delta", type=float, default=1e-3, help="Huber delta (default 1e-3)")
+    p.add_argument("--space", choices=["log", "linear"], default="log",
+                   help="residuals log y − log ŷ (default) or y − ŷ")
+
+
 def key_values(items: list[str] | None, what: str, numeric: bool = True) -> dict:
     """``["a=1", "b=2"]`` (or ``"a=1,b=2"`` items) → ``{"a": 1.0, "b": 2.0}``."""
     out: dict = {}

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ..errors import LawkitError
-from ._common import key_values, pick_law
+from ._common import add_objective_options, key_values, pick_law
 
 
 def add_arguments(p) -> None:
@@ -14,10 +14,7 @@ def add_arguments(p) -> None:
                    help="laws (library names, .law files, or FILE.law:NAME), then the data file")
     p.add_argument("--holdout", metavar="EXPR", help="held-out rows: 'N >= 1e9' or 'largest'")
     p.add_argument("--cv", metavar="K|by=COL", help="k-fold or leave-one-group-out CV")
-    p.add_argument("--map", action="append", metavar="NAME=COLUMN")
-    p.add_argument("--loss", choices=["huber", "l1", "mse"], default="huber")
-    p.add_argument("--delta", type=float, default=1e-3)
-    p.add_argument("--space", choices=["log", "linear"], default="log")
+    add_objective_options(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", metavar="DIR", help="write figures (PNG) into DIR")
     p.add_argument("--report", metavar="FILE", help="write a Markdown (.md) or HTML (.html) report")
@@ -45,14 +42,15 @@ def run(args) -> int:
         raise LawkitError("give at least one law and a data file: lawkit compare LAW... DATA")
     *law_tokens, data = args.items
     laws = resolve_laws(law_tokens)
+    mapping = key_values(args.map, "--map", numeric=False)
     cv = None if args.cv is None else (args.cv if args.cv.startswith("by=") else int(args.cv))
     result = compare(laws, data, holdout=args.holdout, cv=cv,
-                     mapping=key_values(args.map, "--map", numeric=False), seed=args.seed,
+                     mapping=mapping, seed=args.seed,
                      loss=args.loss, delta=args.delta, space=args.space)
     if args.plot or args.report:
         from ..report import comparison_figures, write_report
 
-        figures = comparison_figures(result, mapping=key_values(args.map, "--map", numeric=False))
+        figures = comparison_figures(result, mapping=mapping)
         if args.plot:
             Path(args.plot).mkdir(parents=True, exist_ok=True)
             for name, fig in figures.items():

@@ -6,19 +6,14 @@ import json
 import sys
 
 from ..errors import LawkitError
-from ._common import key_values, pick_law
+from ._common import add_objective_options, key_values, pick_law
 
 
 def add_arguments(p) -> None:
     p.add_argument("law", metavar="LAW", help="law file or library name (e.g. chinchilla)")
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     p.add_argument("--law", dest="law_name", metavar="NAME", help="which law of the file")
-    p.add_argument("--map", action="append", metavar="NAME=COLUMN",
-                   help="data column for a law input/output (repeatable)")
-    p.add_argument("--loss", choices=["huber", "l1", "mse"], default="huber")
-    p.add_argument("--delta", type=float, default=1e-3, help="Huber delta (default 1e-3)")
-    p.add_argument("--space", choices=["log", "linear"], default="log",
-                   help="residuals log y − log ŷ (default) or y − ŷ")
+    add_objective_options(p)
     p.add_argument("--starts", default="grid", help="'grid' (default) or a number of random starts")
     p.add_argument("--bootstrap", type=int, default=0, metavar="K", help="bootstrap resamples")
     p.add_argument("--seed", type=int, default=0, metavar="S")

@@ -72,6 +72,14 @@ def column(frame: pd.DataFrame, name: str, column_name: str, role: str) -> np.nd
     return values
 
 
+def columns(law, frame: pd.DataFrame, mapping: Mapping[str, str]) -> tuple[dict, np.ndarray]:
+    """The validated input arrays the law's expression uses, and the output array."""
+    used = {s.name for s in law.expr.free_symbols}
+    inputs = {n: column(frame, n, mapping.get(n, n), "input") for n in law.inputs if n in used}
+    out = law.output.name
+    return inputs, column(frame, out, mapping.get(out, out), "output")
+
+
 def prepare(law, data, *, mapping: Mapping[str, str] | None = None, space: str = "log",
             weights: str | np.ndarray | None = None, group: str | None = None,
             n_params: int = 0) -> FitData:
@@ -82,9 +90,7 @@ def prepare(law, data, *, mapping: Mapping[str, str] | None = None, space: str =
     if unknown:
         raise DataError(f"--map names {', '.join(sorted(unknown))}, not inputs or the output of "
                         f"law {law.name!r} (inputs: {', '.join(law.inputs)}; output: {law.output.name})")
-    used = {s.name for s in law.expr.free_symbols}
-    inputs = {n: column(frame, n, mapping.get(n, n), "input") for n in law.inputs if n in used}
-    y = column(frame, law.output.name, mapping.get(law.output.name, law.output.name), "output")
+    inputs, y = columns(law, frame, mapping)
     if space == "log" and (y <= 0).any():
         bad = y <= 0
         raise DataError(f"output column {mapping.get(law.output.name, law.output.name)!r} has "

@@ -20,19 +20,16 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
-def _inputs(law, frame: pd.DataFrame, mapping: Mapping[str, str]) -> dict:
-    used = {s.name for s in law.expr.free_symbols}
-    return {n: frame[mapping.get(n, n)].to_numpy(dtype=float) for n in law.inputs if n in used}
-
-
 def plot_fit(law, params: Mapping[str, float], frame: pd.DataFrame, *, x: str | None = None,
              group: str | None = None, holdout: np.ndarray | None = None,
              mapping: Mapping[str, str] | None = None, title: str | None = None):
     """Observed vs predicted output against input ``x`` (log-log)."""
     mapping = dict(mapping or {})
     x = x or next(iter(law.inputs))
-    y = frame[mapping.get(law.output.name, law.output.name)].to_numpy(dtype=float)
-    pred = law.evaluate(dict(params), **_inputs(law, frame, mapping))
+    from ..fitting.data import columns
+
+    inputs, y = columns(law, frame, mapping)
+    pred = law.evaluate(dict(params), **inputs)
     xs = frame[mapping.get(x, x)].to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(6, 4.2))
     groups = [None] if group is None else list(pd.unique(frame[group]))
