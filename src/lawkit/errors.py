@@ -88,6 +88,10 @@ class LawDefinitionError(LawError):
     """A well-formed but inconsistent law: bad bounds, cycles, missing output, …"""
 
 
+class ValuesError(LawkitError):
+    """Parameter values that do not fit a law: unknown, missing, not finite, out of bounds."""
+
+
 class DataError(LawkitError):
     """Data that cannot be used with a law: missing columns, NaN, non-positive values, …"""
 

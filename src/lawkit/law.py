@@ -11,7 +11,8 @@ from types import MappingProxyType
 import numpy as np
 import sympy as sp
 
-from .errors import LawkitError, LawNameError, Source, did_you_mean
+from .errors import LawkitError, LawNameError, Source, ValuesError, did_you_mean
+from .ordering import topological_order
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,17 @@ def plain_symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
 
+def _finite(value, what: str) -> float:
+    """``value`` as a finite float, or a :class:`ValuesError` saying what it was."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValuesError(f"{what} is not a real number: {value!r}") from None
+    if not math.isfinite(x):
+        raise ValuesError(f"{what} is not finite: {x}")
+    return x
+
+
 def _frozen(d: Mapping) -> Mapping:
     return MappingProxyType(dict(d))
 
@@ -121,13 +133,9 @@ class Law:
         """Term and const symbols → fully expanded expressions (terms may use terms)."""
         subs: dict[sp.Symbol, sp.Expr] = {}
         consts = {plain_symbol(n): e for n, e in self.consts.items()}
-        pending = dict(self.terms)
-        while pending:  # definitions are acyclic (checked when the law was built)
-            for name, e in list(pending.items()):
-                deps = {s.name for s in e.free_symbols} & set(pending)
-                if deps <= {name} and name not in deps:
-                    subs[plain_symbol(name)] = e.xreplace(subs).xreplace(consts)
-                    del pending[name]
+        deps = {n: [s.name for s in e.free_symbols] for n, e in self.terms.items()}
+        for name in topological_order(deps):  # acyclic: checked when the law was built
+            subs[plain_symbol(name)] = self.terms[name].xreplace(subs).xreplace(consts)
         return {**subs, **consts}
 
     def expand(self, e: sp.Expr) -> sp.Expr:
@@ -179,17 +187,32 @@ class Law:
         return self.complete_values(self.values[name].values)
 
     def complete_values(self, values: Mapping[str, float]) -> dict[str, float]:
-        """Fill fixed and tied parameters from ``values``; error if a free one is missing."""
-        out = {k: float(v) for k, v in values.items()}
+        """Fill fixed and tied parameters from ``values`` (tied ones in dependency order).
+
+        Raises :class:`~lawkit.errors.ValuesError` for a name that is not a parameter, a
+        missing free parameter, a value that is not a finite real number, or one outside
+        the parameter's bounds (closed: a fitted value may sit on an open bound).
+        """
+        out: dict[str, float] = {}
+        for k, v in values.items():
+            p = self.params.get(k)
+            if p is None:
+                raise ValuesError(f"{k!r} is not a parameter of law {self.name!r}; "
+                                  + (did_you_mean(k, self.params) or
+                                     "parameters: " + (", ".join(self.params) or "none")))
+            out[k] = _finite(v, f"the value of {k!r} for law {self.name!r}")
+            if not p.lower <= out[k] <= p.upper:
+                raise ValuesError(f"value {out[k]:g} of {k!r} is outside its bounds "
+                                  f"({p.bounds_text()}) in law {self.name!r}")
         missing = [n for n in self.free_params if n not in out]
         if missing:
-            raise LawkitError(f"values for law {self.name!r} lack parameter(s): {', '.join(missing)}")
-        for _ in range(len(self.params)):
-            for n, p in self.params.items():
-                if n not in out and p.fixed is not None:
-                    deps = {s.name for s in p.fixed.free_symbols}
-                    if deps <= set(out):
-                        out[n] = float(p.fixed.subs({self.symbol(d): out[d] for d in deps}))
+            raise ValuesError(f"values for law {self.name!r} lack parameter(s): {', '.join(missing)}")
+        pending = {n: [s.name for s in p.fixed.free_symbols] for n, p in self.params.items()
+                   if n not in out and p.fixed is not None}
+        for n in topological_order(pending):
+            fixed = self.params[n].fixed
+            env = {s: out[s.name] for s in fixed.free_symbols if s.name in out}
+            out[n] = _finite(fixed.xreplace(env), f"tied parameter {n!r} of law {self.name!r}")
         return out
 
     def evaluate(self, values: str | Mapping[str, float], **inputs) -> np.ndarray:

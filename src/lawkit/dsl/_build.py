@@ -15,6 +15,7 @@ import sympy as sp
 
 from ..errors import LawDefinitionError, LawNameError, Source, did_you_mean
 from ..law import Law, Parameter, ValueSet, Variable, plain_symbol
+from ..ordering import CycleError, topological_order
 from . import ast
 from ._to_sympy import ExprBuilder, numeric_value
 
@@ -147,26 +148,20 @@ def _first_name(e: ast.Expr, names: set[str]) -> ast.Name | None:
     return None
 
 
-def _check_acyclic(m: _Merged) -> None:
-    """Terms may use terms, but never (through others) themselves."""
-    state: dict[str, int] = {}
+def _check_acyclic(defs: dict, what: str, hint: str) -> None:
+    """Definitions ``{name: (node with .expr, source)}`` may use each other, never in a cycle.
 
-    def visit(name: str, path: list[str]) -> None:
-        state[name] = 1
-        a, src = m.equations[name]
-        for dep in sorted(_names_in(a.expr) & set(m.equations)):
-            if state.get(dep) == 1:
-                cycle = " → ".join([*path[path.index(dep):], name, dep]) if dep in path else f"{name} → {dep}"
-                where = _first_name(a.expr, {dep})
-                raise LawDefinitionError(f"cyclic definition: {cycle}", where.span, src,
-                                         "a term cannot depend on itself")
-            if dep not in state:
-                visit(dep, [*path, name])
-        state[name] = 2
-
-    for name in m.equations:
-        if name not in state:
-            visit(name, [])
+    The error points at the last definition of the cycle, where it uses the first.
+    """
+    deps = {n: _names_in(node_expr) for n, (node_expr, _) in defs.items()}
+    try:
+        topological_order(deps)
+    except CycleError as err:
+        cycle = err.cycle
+        expr, src = defs[cycle[-1]]
+        where = _first_name(expr, {cycle[0]})
+        raise LawDefinitionError(f"cyclic {what}: {' → '.join([*cycle, cycle[0]])}", where.span,
+                                 src, hint) from None
 
 
 def _param(p: ast.Param, src: Source) -> Parameter:
@@ -201,7 +196,10 @@ def merged_decls(law: ast.LawDecl, resolve: Resolver, seen: tuple[str, ...] = ()
 
 def _to_law(law: ast.LawDecl, m: _Merged) -> Law:
     out_name, out_desc = _output_name(law, m)
-    _check_acyclic(m)
+    _check_acyclic({n: (a.expr, src) for n, (a, src) in m.equations.items()}, "definition",
+                   "a term cannot depend on itself")
+    _check_acyclic({n: (p.fixed, src) for n, (p, src) in m.params.items() if p.fixed is not None},
+                   "tie", "a tied parameter cannot depend on itself; fix or free one of them")
     inputs = {n: Variable(n, d.description, sp.Symbol(n, positive=True)) for n, (d, _) in m.inputs.items()}
     params = {n: _param(p, src) for n, (p, src) in m.params.items()}
     kinds = {n: _KIND_WORDS[m.kind_of(n) or "equations"] for n in
