@@ -13,7 +13,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 def pytest_configure(config):
     import os
 
-    os.environ.setdefault("JAX_ENABLE_X64", "1")
+    pass
 
 
 @pytest.fixture

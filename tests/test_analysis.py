@@ -32,7 +32,7 @@ def test_chinchilla_allocation_hoffmann_rounded():
     o = both(law, over=["N", "D"], budget="C = 6*N*D", at={"C": 5.88e23}, values="hoffmann2022")
     assert o.at["N"] == pytest.approx(3.249e10, rel=1e-3)
     assert o.at["D"] == pytest.approx(3.016e12, rel=1e-3)
-    C = sp.Symbol("C", positive=True)
+    C = law.symbol("C")  # closed forms are in the law's own symbols
     exponent = sp.log(o.solution["N"].subs(C, sp.E)) - sp.log(o.solution["N"].subs(C, 1))
     assert float(exponent) == pytest.approx(0.45161, abs=1e-5)
     # the closed form is Chinchilla's G·(C/6)^(β/(α+β)) with G = (αA/(βB))^(1/(α+β))
@@ -130,8 +130,8 @@ def test_frontier_matches_closed_form():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(over=["X"], at={"C": 1}), "--over 'X' is not an input"),
-    (dict(over=["N", "D"], budget="C = 6*N*D"), "give the budget's value with --at C="),
+    (dict(over=["X"], at={"C": 1}), "over: 'X' is not an input"),
+    (dict(over=["N", "D"], budget="C = 6*N*D"), "give the budget's value: at={'C': ...}"),
     (dict(over=["N"], budget="C = 6*D", at={"C": 1e20}), "does not mention any"),
     (dict(over=["N"]), "missing values for input(s) D"),
     (dict(over=["N"], at={"D": 1e10}), "no stationary point"),
@@ -166,12 +166,13 @@ def test_optimum_distribution_from_bootstrap():
     law = LIB["chinchilla"]["chinchilla"]
     fit = lawkit.fit(law, path(), bootstrap=60, seed=3)
     dist = optimum_distribution(law, fit, over=["N", "D"], at={"C": 1e22})
-    lo, hi = dist["N"]["ci"]
-    assert lo < dist["N"]["estimate"] < hi
-    assert len(dist["N"]["samples"]) == 60
+    lo, hi = dist.ci["N"]
+    assert lo < dist.estimate["N"] < hi
+    assert len(dist.samples["N"]) == 60
     # each sample obeys the budget: 6·N·D = C
-    ok = np.isfinite(dist["N"]["samples"])
-    assert np.allclose(6 * dist["N"]["samples"][ok] * dist["D"]["samples"][ok], 1e22, rtol=1e-9)
+    ok = np.isfinite(dist.samples["N"])
+    assert ok.sum() >= 55
+    assert np.allclose(6 * dist.samples["N"][ok] * dist.samples["D"][ok], 1e22, rtol=1e-9)
 
 
 def test_iso_loss_curve_stays_on_the_level_set():

@@ -59,8 +59,8 @@ def test_ouyang_qid_fig6_and_table1_2bit():
     law = lawkit.load("ouyang")["qid"]
     assert float(law.evaluate("ouyang2024", N=7e9, D=1e14, P=4)) == pytest.approx(1.113, abs=1e-3)
     d = solve_input(law, "D", 0.2, at={"N": 7e9, "P": 2}, values="ouyang2024")
-    assert d["method"] == "analytic"
-    assert d["D"] == pytest.approx(2.6e9, rel=0.05)
+    assert d.method == "analytic"
+    assert d.value == pytest.approx(2.6e9, rel=0.05)
 
 
 def test_vocab_llama2_70b_optimal_vocabulary():

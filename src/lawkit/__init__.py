@@ -4,12 +4,11 @@
 >>> laws = lawkit.load("chinchilla")
 >>> round(float(laws["chinchilla"].evaluate("hoffmann2022", N=70e9, D=1.4e12)), 4)
 1.9366
+
+The public API is what this module lists in ``__all__``; heavy parts (pandas, JAX, torch)
+load on first use, so ``import lawkit`` and ``lawkit check`` stay fast.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-from .dsl import parse as parse
-from .dsl import parse_file as parse_file
 from .dsl import register_function as register_function
 from .errors import (
     AnalysisError as AnalysisError,
@@ -22,27 +21,48 @@ from .errors import (
     LawSyntaxError as LawSyntaxError,
 )
 from .law import Law as Law
-from .law import Parameter as Parameter
-from .law import ValueSet as ValueSet
-from .law import Variable as Variable
 from .library import load as load
+from .dsl import parse as parse  # TODO: library-wired parse (helper-2)
 
-try:
-    __version__ = version("lawkit")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0+unknown"
+_LAZY = {
+    "fit": ("lawkit.fitting", "fit"),
+    "FitResult": ("lawkit.fitting", "FitResult"),
+    "Status": ("lawkit.fitting.result", "Status"),
+    "optimum": ("lawkit.analysis.optimum", "optimum"),
+    "compare": ("lawkit.compare", "compare"),
+    "validate": ("lawkit.validate", "validate"),
+    "load_fit": ("lawkit.fitting.saved", "load_fit"),
+}
 
-
-_LAZY = {"fit": ("lawkit.fitting", "fit"), "FitResult": ("lawkit.fitting", "FitResult")}
+__all__ = ["parse", "load", "fit", "load_fit", "optimum", "compare", "validate",
+           "register_function", "Law", "FitResult", "Status", "LawkitError", "LawError",
+           "LawSyntaxError", "LawNameError", "LawDefinitionError", "DataError", "FitError",
+           "AnalysisError", "__version__"]
 
 
 def __getattr__(name: str):
-    """Heavy parts (pandas, JAX) load on first use, so ``lawkit check`` starts fast."""
+    """Heavy parts load on first use (``lawkit.fit`` imports JAX, ``lawkit.compare`` pandas)."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("lawkit")
+        except PackageNotFoundError:  # a source tree that was never installed
+            return "0+unknown"
     if name in _LAZY:
         import importlib
 
         module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
+        try:
+            value = getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise
+            raise AttributeError(f"lawkit.{name} is not available in this version") from None
         globals()[name] = value
         return value
     raise AttributeError(f"module 'lawkit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

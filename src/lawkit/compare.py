@@ -45,16 +45,28 @@ def holdout_mask(frame: pd.DataFrame, rule: str, column: str) -> np.ndarray:
     return _OPS[op](values, float(num))
 
 
-def are(law, params: Mapping[str, float], frame: pd.DataFrame, mapping: Mapping[str, str]) -> float:
-    """Mean absolute relative error of ``law`` with ``params`` on ``frame``."""
-    from .fitting.data import columns
+def are(result, frame: pd.DataFrame) -> float:
+    """Mean absolute relative error of a fit's predictions on the rows of ``frame``
+    (per-group parameters by each row's group)."""
+    from .fitting.data import column
 
-    inputs, y = columns(law, frame, mapping)
-    pred = law.evaluate(dict(params), **inputs)
+    law, mapping = result.law, dict(result.mapping)
+    out = law.output.name
+    y = column(frame, out, mapping.get(out, out), "output")
+    pred = result.predict(frame)
     return float(np.mean(np.abs(pred - y) / np.abs(y)))
 
 
-@dataclass(frozen=True)
+def _rows_option(options: dict, rows: np.ndarray) -> dict:
+    """Fit options for a subset of rows: a per-row ``weights`` array is sliced to them."""
+    w = options.get("weights")
+    if w is not None and not isinstance(w, str):
+        w = np.asarray(w, dtype=float)
+        return {**options, "weights": w[rows]}
+    return options
+
+
+@dataclass(frozen=True, kw_only=True)
 class LawScore:
     name: str
     k: int
@@ -75,7 +87,7 @@ class LawScore:
                 "params": {k: num(v) for k, v in self.params.items()}}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Comparison:
     """Scores of each law, ranked best first, and the hold-out mask used."""
 
@@ -152,22 +164,26 @@ def compare(laws: Sequence, data, *, holdout: str | None = None, cv=None,
     if mask is not None and (mask.all() or not mask.any()):
         raise DataError(f"hold-out rule {holdout!r} selects {int(mask.sum())} of {len(frame)} rows; "
                         f"it must leave rows on both sides")
-    train = frame[~mask].reset_index(drop=True) if mask is not None else frame
+    train_rows = np.flatnonzero(~mask) if mask is not None else np.arange(len(frame))
+    train = frame.iloc[train_rows].reset_index(drop=True)
     scores = []
     for law in laws:
-        result = fit(law, train, mapping=mapping, seed=seed, **fit_options)
-        params = result.values()
+        result = fit(law, train, mapping=mapping, seed=seed,
+                     **_rows_option(fit_options, train_rows))
         cv_are = None
         if cv is not None:
             errs = []
             for test in _folds(train, cv, seed):
-                part = fit(law, train[~test], mapping=mapping, seed=seed, **fit_options)
-                errs.append(are(law, part.values(), train[test], mapping))
+                rows = train_rows[~test]
+                part = fit(law, train[~test], mapping=mapping, seed=seed,
+                           **_rows_option(fit_options, rows))
+                errs.append(are(part, train[test]))
             cv_are = float(np.mean(errs))
-        hold = are(law, params, frame[mask], mapping) if mask is not None else None
-        scores.append(LawScore(law.name, result.k, result.aic, result.bic, result.objective,
-                               cv_are, hold, params, result))
+        hold = are(result, frame[mask]) if mask is not None else None
+        scores.append(LawScore(name=law.name, k=result.k, aic=result.aic, bic=result.bic,
+                               objective=result.objective, cv_are=cv_are, holdout_are=hold,
+                               params=dict(result.params), fit=result))
     key, ranked_by = ((lambda s: s.holdout_are), "hold-out ARE") if mask is not None else (
         ((lambda s: s.cv_are), "CV ARE") if cv is not None else ((lambda s: s.aic), "AIC"))
     scores.sort(key=lambda s: (not math.isfinite(key(s)), key(s)))
-    return Comparison(tuple(scores), ranked_by, mask, frame)
+    return Comparison(scores=tuple(scores), ranked_by=ranked_by, holdout=mask, frame=frame)

@@ -1,42 +1,16 @@
 """Symbolic helpers for optima: eliminate a budget, solve stationarity conditions.
 
-Stationarity ``∂T/∂x = 0`` of a power law usually balances two monomials, ``a(x) = b(x)``;
-taking logs makes it linear in ``log x`` (the "log trick"), which SymPy solves at once.
-Harder systems go to ``sympy.solve`` under a time limit; on failure the caller falls back
-to the numeric path.
+Only forms that SymPy solves in bounded time are tried, so no time limit (and no signal)
+is needed; anything else returns ``None`` and the caller takes the numeric path:
+
+* the "log trick": ``∂T/∂x = 0`` of a power law balances two monomials, ``a(x) = b(x)``;
+  taking logs makes it linear in ``log x``;
+* a polynomial in ``x`` of degree ≤ 2 (≤ 4 with numeric coefficients), by its roots.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
-from contextlib import contextmanager
-
 import sympy as sp
-
-
-class _Timeout(Exception):
-    pass
-
-
-@contextmanager
-def time_limit(seconds: float):
-    """Raise :class:`_Timeout` after ``seconds`` (main thread on Unix only; else no limit)."""
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-
-    def handler(signum, frame):
-        raise _Timeout()
-
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def _positive_real(sol: sp.Expr) -> bool:
@@ -44,24 +18,35 @@ def _positive_real(sol: sp.Expr) -> bool:
     return sol.is_positive is not False and sol.is_real is not False
 
 
-def solve_for(eq: sp.Expr, x: sp.Symbol, seconds: float = 5.0) -> sp.Expr | None:
+def solve_for(eq: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
     """The unique positive solution of ``eq = 0`` for ``x``, or None."""
     sol = _log_trick(eq, x)
     if sol is not None:
         return sol
+    return _polynomial(eq, x)
+
+
+def _polynomial(eq: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
+    num = sp.numer(sp.together(eq))
     try:
-        with time_limit(seconds):
-            sols = sp.solve(eq, x, dict=False)
-    except (_Timeout, NotImplementedError, ValueError, TypeError):
+        poly = sp.Poly(num, x)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
         return None
-    sols = [s for s in sols if _positive_real(s) and not s.has(sp.I)]
+    numeric = all(c.is_number for c in poly.coeffs())
+    if not 1 <= poly.degree() <= (4 if numeric else 2):
+        return None
+    sols = [r for r in sp.roots(poly, x) if _positive_real(r) and not r.has(sp.I)]
     return sols[0] if len(sols) == 1 else None
 
 
 def _log_trick(eq: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
     """Solve ``t₁ + t₂ = 0`` where each term is a product of powers, via logs."""
     eq = sp.together(sp.expand(eq))
-    num = sp.expand(sp.numer(eq))
+    num = sp.numer(eq)
+    # drop factors that cannot vanish for x > 0: constants and powers of x
+    factors = [f for f in sp.Mul.make_args(sp.factor_terms(num))
+               if f.has(x) and not (f == x or (isinstance(f, sp.Pow) and f.base == x))]
+    num = sp.expand(sp.Mul(*factors)) if len(factors) == 1 else sp.expand(num)
     terms = sp.Add.make_args(num)
     if len(terms) != 2:
         return None
@@ -78,4 +63,18 @@ def _log_trick(eq: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
     rest = sp.expand(lhs - coeff * s)
     if coeff == 0 or rest.has(s):
         return None
-    return sp.exp(sp.simplify(-rest / coeff))
+    return _as_product(-rest / coeff)
+
+
+def _as_product(e: sp.Expr) -> sp.Expr:
+    """``exp(Σ cᵢ·log fᵢ + k)`` as ``Π fᵢ^cᵢ · e^k`` (no ``simplify``: it may fold a
+    coefficient into a power, log(c·log 2) → log(log(2^c)), which overflows)."""
+    factors, rest = [], []
+    for t in sp.Add.make_args(sp.expand(e)):
+        logs = [f for f in sp.Mul.make_args(t) if isinstance(f, sp.log)]
+        if len(logs) == 1:
+            c = sp.Mul(*[f for f in sp.Mul.make_args(t) if f is not logs[0]])
+            factors.append(sp.Pow(logs[0].args[0], c))
+        else:
+            rest.append(t)
+    return sp.Mul(*factors) * sp.exp(sp.Add(*rest))

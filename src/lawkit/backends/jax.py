@@ -1,55 +1,66 @@
 """Laws → pure JAX functions ``f(params, inputs)`` (float64, jit- and vmap-able).
 
 The SymPy tree is walked once through a table of ``jnp`` functions (see ``_walk.py``);
-no source code is generated.  Importing this module switches JAX to 64-bit floats.
+no source code is generated.  Importing this module changes no JAX setting: lawkit's own
+computations run inside :func:`double_precision`, which turns on 64-bit floats for the
+calling thread only while they run.  The on-disk compilation cache is opt-in
+(:func:`enable_compilation_cache`; the ``lawkit`` command line turns it on).
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable, Mapping
 
-import os
-
 import jax
+import jax.numpy as jnp
+import jax.scipy.special as jsp
+import sympy as sp
 
-jax.config.update("jax_enable_x64", True)
+from ._walk import compile_expr, table_for
+
+TABLE = table_for(jnp, jsp, "jax")
+
+Array = jax.Array
 
 
-def _enable_compilation_cache() -> None:
-    """Keep compiled XLA programs on disk (``$LAWKIT_CACHE_DIR`` or ~/.cache/lawkit/jax) so a
-    new process does not compile the same fit again; ``LAWKIT_CACHE_DIR=off`` disables it."""
-    where = os.environ.get("LAWKIT_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache",
-                                                            "lawkit", "jax"))
+def double_precision():
+    """Context manager: 64-bit JAX floats inside, the caller's setting restored after."""
+    return jax.enable_x64(True)
+
+
+def in_double_precision(fn: Callable) -> Callable:
+    """Decorator: run ``fn`` under :func:`double_precision`."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with double_precision():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def enable_compilation_cache(path: str | None = None) -> str | None:
+    """Keep compiled XLA programs on disk so a new process does not compile the same fit
+    again: ``path``, else ``$LAWKIT_CACHE_DIR``, else ``~/.cache/lawkit/jax``
+    (``LAWKIT_CACHE_DIR=off`` disables).  This sets a process-wide JAX option; only the
+    ``lawkit`` command line calls it by itself.  Returns the directory used, or None."""
+    where = path or os.environ.get("LAWKIT_CACHE_DIR",
+                                   os.path.join(os.path.expanduser("~"), ".cache", "lawkit", "jax"))
     if where.lower() in ("", "0", "off", "none"):
-        return
+        return None
     try:
         os.makedirs(where, exist_ok=True)
         jax.config.update("jax_compilation_cache_dir", where)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
     except (OSError, AttributeError):  # read-only home or an old JAX: compile every time
-        pass
+        return None
+    return where
 
 
-_enable_compilation_cache()
-
-import jax.numpy as jnp  # noqa: E402
-import jax.scipy.special as jsp  # noqa: E402
-import sympy as sp  # noqa: E402
-
-from ._walk import compile_expr, table_for  # noqa: E402
-
-TABLE = table_for(jnp, jsp)
-
-Array = jax.Array
-
-
-def compile_expression(expr: sp.Expr, extra: Mapping[type, Callable] | None = None) -> Callable:
-    """``expr`` → ``f(env)`` with ``env`` a mapping of symbol name → array.
-
-    ``extra`` adds or overrides table entries (SymPy head → jnp function).
-    """
-    table = {**TABLE, **(extra or {})}
-    node = compile_expr(expr, table, jnp)
+def compile_expression(expr: sp.Expr) -> Callable:
+    """``expr`` → ``f(env)`` with ``env`` a mapping of symbol name → array (float64 when
+    called under :func:`double_precision`)."""
+    node = compile_expr(expr, TABLE, jnp, "jax")
     return lambda env: jnp.asarray(node(env), dtype=jnp.float64)
 
 

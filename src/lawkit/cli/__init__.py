@@ -23,6 +23,11 @@ COMMANDS = {
 }
 
 
+# subcommands that compile JAX code (they keep compiled programs in an on-disk cache)
+JAX_COMMANDS = {"fit", "optimum", "compare", "validate", "isoflop", "envelope", "predict",
+                "design", "compare-fits"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lawkit", description="Scaling-law toolkit.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -49,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command in JAX_COMMANDS:  # the CLI, not the library, opts in to the disk cache
+            from ..backends.jax import enable_compilation_cache
+
+            enable_compilation_cache()
         return args._run(args) or 0
     except LawkitError as err:
         print(str(err), file=sys.stderr)

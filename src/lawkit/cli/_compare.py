@@ -43,7 +43,16 @@ def run(args) -> int:
     *law_tokens, data = args.items
     laws = resolve_laws(law_tokens)
     mapping = key_values(args.map, "--map", numeric=False)
-    cv = None if args.cv is None else (args.cv if args.cv.startswith("by=") else int(args.cv))
+    cv = None
+    if args.cv is not None:
+        if args.cv.startswith("by="):
+            cv = args.cv
+        else:
+            try:
+                cv = int(args.cv)
+            except ValueError:
+                raise LawkitError(f"--cv must be a number of folds or by=COLUMN, not "
+                                  f"{args.cv!r}") from None
     result = compare(laws, data, holdout=args.holdout, cv=cv,
                      mapping=mapping, seed=args.seed,
                      loss=args.loss, delta=args.delta, space=args.space)

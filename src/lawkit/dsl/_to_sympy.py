@@ -52,9 +52,44 @@ CONSTANTS: dict[str, sp.Expr] = {"e": sp.E, "pi": sp.pi}
 
 
 def register_function(name: str, build: Callable[..., sp.Expr], min_args: int = 1,
-                      max_args: int | None = None, doc: str = "") -> None:
-    """Add ``name`` to the language (``build`` must return a SymPy expression)."""
-    FUNCTIONS[name] = Function(build, min_args, max_args or min_args, doc)
+                      max_args: int | None = None, doc: str = "", *,
+                      numpy: Callable | None = None, jax: Callable | None = None) -> None:
+    """Add ``name`` to the language, and to every numeric backend.
+
+    ``build`` maps SymPy arguments to a SymPy expression.  When that expression uses only
+    heads the backends know (``exp``, powers, ``erf``, …) nothing else is needed; when it is
+    a new SymPy function (e.g. ``sympy.gamma`` or a ``sympy.Function`` subclass), give its
+    array implementations ``numpy=`` and ``jax=``; they are registered under that head, so
+    ``evaluate``, ``fit`` and ``optimum`` all reach it.  An incomplete registration is
+    refused here, not at fit time.
+    """
+    from ..backends import registry
+    from ..backends._walk import heads
+    from ..errors import LawkitError
+
+    max_args = max_args or min_args
+    dummies = sp.symbols(f"_x0:{min_args}", positive=True)
+    try:
+        sample = build(*dummies)
+    except Exception as err:  # the user's callable: report, don't crash later
+        raise LawkitError(f"register_function({name!r}): build({min_args} symbols) failed: "
+                          f"{err}") from None
+    if not isinstance(sample, sp.Basic):
+        raise LawkitError(f"register_function({name!r}): build must return a SymPy expression, "
+                          f"not {type(sample).__name__}")
+    if numpy is not None or jax is not None:
+        registry.register(type(sample), {"numpy": numpy, "jax": jax})
+    from ..backends.jax import TABLE as JAX_TABLE
+    from ..backends.numpy import TABLE as NUMPY_TABLE
+
+    for backend, table in (("numpy", NUMPY_TABLE), ("jax", JAX_TABLE)):
+        extra = registry.for_backend(backend)
+        unknown = [h.__name__ for h in heads(sample) if h not in table and h not in extra
+                   and not (h is sp.Pow)]
+        if unknown:
+            raise LawkitError(f"register_function({name!r}): the {backend} backend cannot compute "
+                              f"{', '.join(unknown)}; pass numpy=... and jax=... implementations")
+    FUNCTIONS[name] = Function(build, min_args, max_args, doc)
 
 
 class ExprBuilder:

@@ -12,84 +12,21 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from ..backends.jax import in_double_precision
 from ..errors import FitError
 from .data import prepare
-from .result import FitResult, Status
+from .objective import objective_for, sandwich_covariance
+from .result import FitResult, Goodness, Status
 
-__all__ = ["fit", "FitResult", "Status"]
-
-
-_OBJECTIVES: dict = {}
+__all__ = ["fit", "FitResult", "Goodness", "Status"]
 
 
-def _objective(law, loss: str, space: str, fix: tuple, per_group: tuple, levels: tuple):
-    """(layout, objective(u, w, X, y, groups, δ), diagnostics(θ, w, X, y, groups, δ)).
-
-    Cached by the law's content (not its identity), so that re-parsing the same law and
-    fitting again reuses JAX's compiled code.
-    """
-    key = (law.fingerprint, loss, space, fix, per_group, levels)
-    if key not in _OBJECTIVES:
-        if len(_OBJECTIVES) >= 64:
-            _OBJECTIVES.clear()
-        _OBJECTIVES[key] = _build_objective(law, loss, space, fix, per_group, levels)
-    return _OBJECTIVES[key]
+def _at_bound(layout, theta: np.ndarray) -> tuple[str, ...]:
+    """Labels of fitted coordinates whose natural value sits on a declared bound."""
+    return tuple(s.label for s, x in zip(layout.slots, theta) if s.transform.at_bound(float(x)))
 
 
-def _build_objective(law, loss: str, space: str, fix: tuple, per_group: tuple, levels: tuple):
-    from ..backends.jax import compile_law
-    from .losses import check_loss, residuals
-    import jax
-    import jax.numpy as jnp
-
-    from .params import Layout
-
-    layout = Layout(law, fix=dict(fix), per_group=per_group, levels=levels)
-    f = compile_law(law)
-    rho = check_loss(loss, 1.0)
-
-    def objective(u, w, X, y, groups, delta):
-        r = residuals(f(layout.natural(u, groups), X), y, space)
-        return jnp.sum(jnp.where(w > 0, w * rho(r, delta), 0.0))
-
-    def pointwise(theta, X, y, groups, delta):
-        r = residuals(f(layout.natural(theta, groups, transformed=False), X), y, space)
-        return rho(r, delta)
-
-    @jax.jit
-    def diagnostics(theta, w, X, y, groups, delta):
-        """Residuals, Hessian of Σwρ and per-point gradients ∇ρᵢ at natural values θ."""
-        def point(t):
-            return pointwise(t, X, y, groups, delta)
-        r = residuals(f(layout.natural(theta, groups, transformed=False), X), y, space)
-        H = jax.hessian(lambda t: jnp.sum(w * point(t)))(theta)
-        return r, H, jax.jacfwd(point)(theta)
-
-    return layout, objective, diagnostics
-
-
-def _at_bound(layout, theta: np.ndarray, u: np.ndarray) -> tuple[str, ...]:
-    out = []
-    for s, x, ui in zip(layout.slots, theta, u):
-        near = [b for b in (s.lower, s.upper) if np.isfinite(b)]
-        if any(abs(x - b) <= 1e-6 * max(1.0, abs(b)) for b in near) or (
-                s.transform != "identity" and abs(ui) > 18):
-            out.append(s.label)
-    return tuple(out)
-
-
-def _sandwich_stderr(H: np.ndarray, G: np.ndarray, w: np.ndarray, bound: tuple, labels) -> dict:
-    """Standard errors from H⁻¹ J H⁻¹ with J = Σᵢ wᵢ² ∇ρᵢ ∇ρᵢᵀ (natural units)."""
-    J = (G * w[:, None] ** 2).T @ G
-    try:
-        Hinv = np.linalg.inv(H)
-        diag = np.diag(Hinv @ J @ Hinv)
-    except np.linalg.LinAlgError:
-        diag = np.full(len(labels), np.nan)
-    return {lab: float(np.sqrt(d)) if (np.isfinite(d) and d >= 0 and lab not in bound)
-            else float("nan") for lab, d in zip(labels, diag)}
-
-
+@in_double_precision
 def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "huber",
         delta: float = 1e-3, space: str = "log", starts="grid", fix: Mapping[str, float] | None = None,
         weights=None, group: str | None = None, per_group: tuple[str, ...] = (),
@@ -126,8 +63,8 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
     from .losses import L1_PATH, check_loss
 
     check_loss(loss, delta)
-    layout, objective, diagnostics = _objective(law, loss, space, key_fix, tuple(per_group),
-                                                      data.group_levels)
+    obj = objective_for(law, loss, space, key_fix, tuple(per_group), data.group_levels)
+    layout, objective = obj.layout, obj.value
     if layout.k == 0:
         raise FitError(f"nothing to fit: every parameter of {law.name!r} is fixed or tied")
     if data.n <= layout.k:
@@ -153,8 +90,8 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
         raise FitError("every start ended with a non-finite objective")
     u_best = sol.u[best]
     theta = layout.slot_values(u_best)
-    labels = [s.label for s in layout.slots]
-    bound = _at_bound(layout, theta, u_best)
+    labels = tuple(s.label for s in layout.slots)
+    bound = _at_bound(layout, theta)
     status = (Status.max_iterations if not sol.converged[best]
               else Status.at_bound if bound else Status.converged)
     if throw and status is Status.max_iterations:
@@ -169,9 +106,18 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
                     params[lab] = float(val)
         else:
             params[name] = float(np.asarray(natural[name]).ravel()[0])
-    residuals, H, G = (np.asarray(a) for a in diagnostics(jnp.asarray(theta), w, X, y, groups,
-                                                           jnp.asarray(delta)))
-    stderr = _sandwich_stderr(H, G, data.weights, bound, labels)
+    theta_j = jnp.asarray(theta)
+    residuals, H, G = (np.asarray(a) for a in obj.diagnostics(theta_j, w, X, y, groups,
+                                                               jnp.asarray(delta)))
+    # the objective reported is the one re-evaluated at the reported (natural) parameters
+    rho = np.asarray(obj.pointwise(theta_j, X, y, groups, jnp.asarray(delta))[1])
+    objective_value = float(np.sum(np.where(data.weights > 0, data.weights * rho, 0.0)))
+    if loss == "l1":
+        objective_value = float(np.sum(data.weights * np.abs(residuals)))
+    cov = sandwich_covariance(H, G, data.weights)
+    diag = np.diag(cov)
+    stderr = {lab: float(np.sqrt(d)) if (np.isfinite(d) and d >= 0 and lab not in bound)
+              else float("nan") for lab, d in zip(labels, diag)}
 
     ci, samples = {}, {}
     if bootstrap:
@@ -185,11 +131,16 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
     settings = {"loss": loss, "delta": float(delta) if loss == "huber" else None, "space": space, "bootstrap": int(bootstrap),
                 "seed": int(seed), "fixed": dict(fix or {}), "group": group,
                 "per_group": list(per_group)}
-    return FitResult(law, params, float(sol.f[best]), data.n, layout.k, residuals, status, bound,
-                     stderr, ci, {s.name: s.transform for s in layout.slots},
-                     {"objective": sol.f, "start_objective": sol.f_start,
-                      "iterations": sol.iterations, "converged": sol.converged},
-                     settings, time.perf_counter() - t0, samples, ci_level)
+    return FitResult(
+        law=law, params=params, objective=objective_value, n=data.n, k=layout.k,
+        residuals=residuals, status=status, at_bound=bound, labels=labels, stderr=stderr,
+        covariance=cov, ci=ci, transforms={s.name: s.transform.name for s in layout.slots},
+        starts={"objective": sol.f, "start_objective": sol.f_start,
+                "iterations": sol.iterations, "converged": sol.converged},
+        settings=settings, seconds=time.perf_counter() - t0,
+        goodness=Goodness.of(data.y[data.weights > 0], residuals[data.weights > 0], space),
+        bootstrap=samples, ci_level=ci_level, mapping=dict(mapping or {}),
+        group_levels=tuple(data.group_levels))
 
 
 def _bootstrap(layout, objective, u_best, data, X, y, groups, delta, k, seed, derived, law,

@@ -61,8 +61,12 @@ def column(frame: pd.DataFrame, name: str, column_name: str, role: str) -> np.nd
         raise DataError(f"data has no column {column_name!r} for {role} {name!r}"
                         + (f"; {hint}" if hint else "")
                         + f" (columns: {', '.join(map(str, frame.columns))}; map one with "
-                          f"--map {name}=COLUMN)")
+                          f"mapping={{{name!r}: COLUMN}})")
     raw = frame[column_name]
+    if pd.api.types.is_bool_dtype(raw.dtype) or (raw.dtype == object and len(raw) and all(
+            isinstance(v, (bool, np.bool_)) for v in raw.head(1000))):
+        raise DataError(f"column {column_name!r} ({role} {name!r}) holds true/false values, "
+                        f"not numbers")
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
@@ -88,14 +92,14 @@ def prepare(law, data, *, mapping: Mapping[str, str] | None = None, space: str =
     mapping = dict(mapping or {})
     unknown = set(mapping) - set(law.inputs) - {law.output.name}
     if unknown:
-        raise DataError(f"--map names {', '.join(sorted(unknown))}, not inputs or the output of "
+        raise DataError(f"the mapping names {', '.join(sorted(unknown))}, not inputs or the output of "
                         f"law {law.name!r} (inputs: {', '.join(law.inputs)}; output: {law.output.name})")
     inputs, y = columns(law, frame, mapping)
     if space == "log" and (y <= 0).any():
         bad = y <= 0
         raise DataError(f"output column {mapping.get(law.output.name, law.output.name)!r} has "
                         f"non-positive values in {int(bad.sum())} row(s) ({_rows(bad, frame)}); "
-                        f"log-space fitting needs positive values: use --space linear")
+                        f"log-space fitting needs positive values: fit in linear space")
     if weights is None:
         w = np.ones(len(frame))
     elif isinstance(weights, str):
@@ -121,3 +125,32 @@ def prepare(law, data, *, mapping: Mapping[str, str] | None = None, space: str =
         raise DataError(f"too few rows: {n_eff} row(s) with positive weight for {n_params} "
                         f"fitted parameter(s); need more rows than parameters")
     return FitData(inputs, y, w, groups, levels, frame)
+
+
+def predict(result, data) -> np.ndarray:
+    """``result.law``'s output on the rows of ``data`` with the fitted values; per-group
+    parameters are taken by each row's value of the fit's group column."""
+    law, mapping = result.law, dict(result.mapping)
+    frame = read_table(data)
+    used = {s.name for s in law.expr.free_symbols}
+    inputs = {n: column(frame, n, mapping.get(n, n), "input") for n in law.inputs if n in used}
+    params = dict(result.values())
+    per_group = result.settings.get("per_group") or []
+    if per_group:
+        group = result.settings["group"]
+        if group not in frame.columns:
+            raise DataError(f"data has no group column {group!r}, which the fit's per-group "
+                            f"parameters ({', '.join(per_group)}) need")
+        index = {level: i for i, level in enumerate(result.group_levels)}
+        codes = np.array([index.get(v, -1) for v in frame[group].tolist()])
+        if (codes < 0).any():
+            raise DataError(f"group column {group!r} has level(s) the fit never saw in rows "
+                            f"{_rows(codes < 0, frame)}")
+        for name in per_group:
+            values = np.array([result.params[f"{name}[{lv}]"] for lv in result.group_levels])
+            params[name] = values[codes]
+    from ..backends.numpy import evaluate
+
+    env = {**params, **inputs}
+    return evaluate(law.expr, {s.name: np.asarray(env[s.name], dtype=float)
+                               for s in law.expr.free_symbols})

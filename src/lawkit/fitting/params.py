@@ -1,17 +1,10 @@
 """Parameter layout: which parameters are fitted, how bounds become unconstrained
-coordinates, and how fixed, tied and per-group parameters are filled in.
-
-Transforms (``u`` is the unconstrained coordinate the solver moves):
-
-* ``(lo, ∞)``:  ``p = lo + exp(u)``  ("log")
-* ``(−∞, hi)``: ``p = hi − exp(u)``  ("log-upper")
-* ``(lo, hi)``: ``p = lo + (hi − lo)·sigmoid(u)``  ("logit")
-* unbounded:    ``p = u``  ("identity")
+coordinates (:mod:`lawkit.fitting.transforms`), and how fixed, tied and per-group
+parameters are filled in.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,6 +13,7 @@ import numpy as np
 
 from ..backends.jax import compile_expression
 from ..errors import FitError, did_you_mean
+from .transforms import Transform, transform_for
 
 
 @dataclass(frozen=True)
@@ -28,47 +22,19 @@ class Slot:
 
     name: str
     level: object
-    transform: str
-    lower: float
-    upper: float
+    transform: Transform
 
     @property
     def label(self) -> str:
         return self.name if self.level is None else f"{self.name}[{self.level}]"
 
+    @property
+    def lower(self) -> float:
+        return self.transform.lower
 
-def _transform(lower: float, upper: float) -> str:
-    if math.isinf(lower) and math.isinf(upper):
-        return "identity"
-    if math.isinf(upper):
-        return "log"
-    if math.isinf(lower):
-        return "log-upper"
-    return "logit"
-
-
-def to_natural(transform: str, lo: float, hi: float, u):
-    if transform == "log":
-        return lo + jnp.exp(u)
-    if transform == "log-upper":
-        return hi - jnp.exp(u)
-    if transform == "logit":
-        return lo + (hi - lo) / (1 + jnp.exp(-u))
-    return u
-
-
-def to_unconstrained(transform: str, lo: float, hi: float, p: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`to_natural`; points on or past a bound move just inside it."""
-    p = np.asarray(p, dtype=float)
-    if transform == "log":
-        return np.log(np.maximum(p - lo, 1e-8 * max(1.0, abs(lo))))
-    if transform == "log-upper":
-        return np.log(np.maximum(hi - p, 1e-8 * max(1.0, abs(hi))))
-    if transform == "logit":
-        t = np.clip((p - lo) / (hi - lo), 1e-6, 1 - 1e-6)
-        return np.log(t / (1 - t))
-    return p
-
+    @property
+    def upper(self) -> float:
+        return self.transform.upper
 
 class Layout:
     """Maps the solver's vector ``u`` to the law's parameters (natural values by name)."""
@@ -90,9 +56,9 @@ class Layout:
         slots = []
         for n in self.free:
             p = law.params[n]
-            kind = _transform(p.lower, p.upper)
+            kind = transform_for(p.lower, p.upper)
             for level in (self.levels if n in self.per_group else (None,)):
-                slots.append(Slot(n, level, kind, p.lower, p.upper))
+                slots.append(Slot(n, level, kind))
         self.slots = tuple(slots)
         self._tie_fns = {n: compile_expression(e) for n, e in self.ties.items()}
         self._tie_order = self._order_ties()
@@ -102,18 +68,13 @@ class Layout:
         return len(self.slots)
 
     def _order_ties(self) -> list[str]:
-        order, done = [], set(self.free) | set(self.fixed)
-        pending = dict(self.ties)
-        while pending:
-            ready = [n for n, e in pending.items() if {s.name for s in e.free_symbols} <= done]
-            if not ready:
-                raise FitError("tied parameters depend on each other in a cycle: "
-                               + ", ".join(pending))
-            for n in ready:
-                order.append(n)
-                done.add(n)
-                del pending[n]
-        return order
+        from ..ordering import CycleError, topological_order
+
+        try:
+            return topological_order({n: [s.name for s in e.free_symbols]
+                                      for n, e in self.ties.items()})
+        except CycleError as err:
+            raise FitError(f"tied parameters depend on each other in a cycle: {err}") from None
 
     def natural(self, u, groups=None, *, transformed: bool = True) -> dict:
         """``u`` → ``{param: value}``; per-group parameters become per-row arrays.
@@ -121,7 +82,7 @@ class Layout:
         With ``transformed=False``, ``u`` already holds natural slot values.
         """
         def value(s, x):
-            return to_natural(s.transform, s.lower, s.upper, x) if transformed else x
+            return s.transform.forward(x) if transformed else x
 
         out: dict = dict(self.fixed)
         i = 0
@@ -141,12 +102,12 @@ class Layout:
 
     def slot_values(self, u) -> np.ndarray:
         """Natural value of each slot (one per fitted coordinate)."""
-        return np.array([float(to_natural(s.transform, s.lower, s.upper, u[i]))
-                         for i, s in enumerate(self.slots)])
+        u = np.asarray(u, dtype=float)
+        return np.array([float(s.transform.forward(u[i])) for i, s in enumerate(self.slots)])
 
     def from_slot_values(self, values: np.ndarray) -> np.ndarray:
         """Natural slot values (…, k) → ``u`` (…, k)."""
         values = np.asarray(values, dtype=float)
-        cols = [to_unconstrained(s.transform, s.lower, s.upper, values[..., i])
+        cols = [s.transform.inverse(values[..., i])
                 for i, s in enumerate(self.slots)]
         return np.stack(cols, axis=-1)

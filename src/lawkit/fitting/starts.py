@@ -14,13 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..errors import FitError
-from .params import Layout, to_natural
-
-# unconstrained coordinates tried per transform
-_GRID_U = {"log": [-2.0, 0.0, 2.0, 5.0, 10.0, 20.0, 30.0], "log-upper": [-2.0, 0.0, 2.0, 5.0],
-           "logit": [-1.4, 0.0, 1.4], "identity": [-1.0, 0.0, 1.0]}
-_BOX_U = {"log": (-4.0, 8.0), "log-upper": (-4.0, 8.0), "logit": (-3.0, 3.0), "identity": (-3.0, 3.0)}
-
+from .params import Layout
 
 def _axis(layout: Layout, i: int, user: Mapping | None) -> list[float]:
     s = layout.slots[i]
@@ -31,7 +25,7 @@ def _axis(layout: Layout, i: int, user: Mapping | None) -> list[float]:
     init = layout.law.params[s.name].init
     if init is not None:
         return [init]
-    return [float(to_natural(s.transform, s.lower, s.upper, u)) for u in _GRID_U[s.transform]]
+    return s.transform.start_values()
 
 
 def make_starts(layout: Layout, starts="grid", *, seed: int = 0, max_starts: int = 4096) -> np.ndarray:
@@ -39,11 +33,11 @@ def make_starts(layout: Layout, starts="grid", *, seed: int = 0, max_starts: int
     rng = np.random.default_rng(seed)
     if isinstance(starts, (int, np.integer)) and not isinstance(starts, bool):
         if starts < 1:
-            raise FitError(f"--starts must be at least 1, got {starts}")
-        lo = np.array([_BOX_U[s.transform][0] for s in layout.slots])
-        hi = np.array([_BOX_U[s.transform][1] for s in layout.slots])
+            raise FitError(f"the number of starts must be at least 1, got {starts}")
+        lo = np.array([s.transform.box_u[0] for s in layout.slots])
+        hi = np.array([s.transform.box_u[1] for s in layout.slots])
         u = rng.uniform(lo, hi, size=(int(starts), layout.k))
-        return np.stack([np.asarray(to_natural(s.transform, s.lower, s.upper, u[:, i]))
+        return np.stack([np.asarray(s.transform.forward(u[:, i]))
                          for i, s in enumerate(layout.slots)], axis=1)
     if isinstance(starts, np.ndarray):
         if starts.ndim != 2 or starts.shape[1] != layout.k:

@@ -1,4 +1,6 @@
-"""Figures (matplotlib, Agg); each function returns a ``Figure``.
+"""Figures; each function returns a :class:`matplotlib.figure.Figure`, drawn without pyplot
+(no backend switch, no global figure state), so it displays inline in Jupyter and saves
+anywhere with ``fig.savefig(path)``.
 
 * :func:`plot_fit`: data and fitted curves against one input, one colour per group, held-out
   points marked.
@@ -12,12 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+
+def _subplots(*grid, figsize, **kw):
+    """A new ``Figure`` (not registered with pyplot) and its axes."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kw)
 
 
 def plot_fit(law, params: Mapping[str, float], frame: pd.DataFrame, *, x: str | None = None,
@@ -31,7 +37,7 @@ def plot_fit(law, params: Mapping[str, float], frame: pd.DataFrame, *, x: str | 
     inputs, y = columns(law, frame, mapping)
     pred = law.evaluate(dict(params), **inputs)
     xs = frame[mapping.get(x, x)].to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(6, 4.2))
+    fig, ax = _subplots(figsize=(6, 4.2))
     groups = [None] if group is None else list(pd.unique(frame[group]))
     hold = np.zeros(len(frame), bool) if holdout is None else np.asarray(holdout, bool)
     for i, g in enumerate(groups):
@@ -59,7 +65,7 @@ def plot_fit(law, params: Mapping[str, float], frame: pd.DataFrame, *, x: str | 
 def plot_residuals(result, title: str | None = None):
     """Residuals (in the fitted space) in data order and as a histogram."""
     r = np.asarray(result.residuals)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2))
+    fig, (a, b) = _subplots(1, 2, figsize=(8, 3.2))
     a.plot(r, ".", ms=4)
     a.axhline(0, color="k", lw=0.8)
     a.set_xlabel("row")
@@ -78,7 +84,7 @@ def plot_isoflop(law, values, budgets: Sequence[float], *, over=("N", "D"),
 
     from ..analysis import optimum
     from ..analysis._solve import solve_for
-    from ..analysis.optimum import _param_values
+    from ..analysis._values import param_values
     from ..backends.numpy import evaluate
 
     name = budget_name or next(iter(law.budgets))
@@ -88,8 +94,8 @@ def plot_isoflop(law, values, budgets: Sequence[float], *, over=("N", "D"),
     if other_expr is None:
         raise ValueError(f"cannot solve budget {name} for {other}")
     target = law.expr.xreplace({law.symbol(other): other_expr})
-    params = {**_param_values(law, values), **(at or {})}
-    fig, ax = plt.subplots(figsize=(6, 4.2))
+    params = {**param_values(law, values), **(at or {})}
+    fig, ax = _subplots(figsize=(6, 4.2))
     for i, c in enumerate(budgets):
         opt = optimum(law, over=list(over), at={**(at or {}), name: c}, values=values)
         xs = opt.at[xname] * np.logspace(-1.5, 1.5, 80)
@@ -113,7 +119,7 @@ def plot_frontier(law, budgets: Sequence[float], *, values=None, fit=None, over=
     vals = fit.values() if fit is not None else values
     table = frontier(law, budgets, over=list(over), at=at, values=vals)
     name = next(iter(law.budgets))
-    fig, ax = plt.subplots(figsize=(6, 4.2))
+    fig, ax = _subplots(figsize=(6, 4.2))
     for i, v in enumerate(over):
         ax.plot(table[name], table[v], color=f"C{i}", label=f"{v}*")
     if fit is not None and fit.bootstrap:
@@ -122,8 +128,8 @@ def plot_frontier(law, budgets: Sequence[float], *, values=None, fit=None, over=
             dist = optimum_distribution(law, fit, over=list(over), at={**(at or {}), name: c},
                                         level=level)
             for v in over:
-                bands[v][0].append(dist[v]["ci"][0])
-                bands[v][1].append(dist[v]["ci"][1])
+                bands[v][0].append(dist.ci[v][0])
+                bands[v][1].append(dist.ci[v][1])
         for i, v in enumerate(over):
             ax.fill_between(budgets, bands[v][0], bands[v][1], color=f"C{i}", alpha=0.2,
                             label=f"{v}* {100 * level:g}% band")
@@ -142,7 +148,7 @@ def plot_bootstrap_pairs(result, params: Sequence[str] | None = None):
         raise ValueError("the fit has no bootstrap samples (fit with bootstrap=K)")
     names = list(params or [k for k in result.bootstrap if k in result.transforms])
     k = len(names)
-    fig, axes = plt.subplots(k, k, figsize=(1.8 * k + 1, 1.8 * k + 1), squeeze=False)
+    fig, axes = _subplots(k, k, figsize=(1.8 * k + 1, 1.8 * k + 1), squeeze=False)
     for i, a in enumerate(names):
         for j, b in enumerate(names):
             ax = axes[i][j]
