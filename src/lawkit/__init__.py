@@ -22,7 +22,7 @@ from .errors import (
 )
 from .law import Law as Law
 from .library import load as load
-from .dsl import parse as parse  # TODO: library-wired parse (helper-2)
+from .library import parse as parse  # the language with the library as parents
 
 _LAZY = {
     "fit": ("lawkit.fitting", "fit"),

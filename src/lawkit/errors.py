@@ -29,14 +29,37 @@ class Span:
 
 @dataclass(frozen=True)
 class Source:
-    """Law text and the path it came from (``<string>`` for text given directly)."""
+    """Law text and the path it came from (``<string>`` for text given directly).
+
+    Lines are separated by ``\n`` only, as the grammar counts them (never by the other
+    characters :meth:`str.splitlines` breaks at, such as ``\v`` or U+2028).
+    """
 
     text: str
     path: str = "<string>"
 
+    def lines(self) -> list[str]:
+        lines = self.text.split("\n")
+        if len(lines) > 1 and lines[-1] == "":
+            lines.pop()  # the newline that ends the last line
+        return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
     def line(self, number: int) -> str:
-        lines = self.text.splitlines()
-        return lines[number - 1] if 1 <= number <= len(lines) else ""
+        start = 0
+        for _ in range(number - 1):  # no split of the whole text for one line
+            start = self.text.find("\n", start) + 1
+            if start == 0:
+                return ""
+        if number < 1 or (start >= len(self.text) and number > 1):
+            return ""
+        end = self.text.find("\n", start)
+        line = self.text[start:] if end < 0 else self.text[start:end]
+        return line[:-1] if line.endswith("\r") else line
+
+
+def _shown(text: str) -> str:
+    """A source line as printed: characters that would move the cursor become '\ufffd'."""
+    return "".join(c if c == "\t" or c.isprintable() else "\ufffd" for c in text)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -65,11 +88,13 @@ class LawError(LawkitError):
             out = f"{path}: {self.message}"
         else:
             out = f"{path}:{self.span.line}:{self.span.column}: {self.message}"
-            if self.source is not None:
-                text = self.source.line(self.span.line)
+            text = self.source.line(self.span.line) if self.source is not None else ""
+            if text:
+                col = max(1, min(self.span.column, len(text) + 1))
                 width = (self.span.end_column - self.span.column
-                         if self.span.end_line == self.span.line else len(text) - self.span.column + 1)
-                out += f"\n    {text}\n    {' ' * (self.span.column - 1)}{'^' * max(1, width)}"
+                         if self.span.end_line == self.span.line else len(text) - col + 1)
+                pad = "".join("\t" if c == "\t" else " " for c in text[:col - 1])
+                out += f"\n    {_shown(text)}\n    {pad}{'^' * max(1, width)}"
         return out + (f"\n{self.hint}" if self.hint else "")
 
     def __str__(self) -> str:
@@ -90,6 +115,14 @@ class LawDefinitionError(LawError):
 
 class ValuesError(LawkitError):
     """Parameter values that do not fit a law: unknown, missing, not finite, out of bounds."""
+
+
+class LawFileError(LawError):
+    """A law file that cannot be read as law text: missing, not UTF-8, binary."""
+
+
+class LawLimitError(LawError):
+    """Law text beyond one of the language's limits (file size, nesting, digits, chain depth)."""
 
 
 class DataError(LawkitError):

@@ -1,12 +1,19 @@
-"""The law library (``laws/*.law``) and :func:`load`: a file path or a library name → laws."""
+"""The law library (``laws/*.law``), its index, and the library-aware :func:`parse` / :func:`load`.
+
+The language (:mod:`lawkit.dsl`) knows nothing of the library: it takes the laws a file
+may extend as an argument.  This module builds that index (every library law by name) and
+passes it, so ``lawkit.parse(text)`` can say ``law x extends chinchilla``.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 
+from . import dsl
 from ._resources import resource_dir
-from .errors import LawkitError, did_you_mean
+from .errors import LawkitError, LawNameError, did_you_mean
 
 
 def library_dir() -> Path:
@@ -19,39 +26,45 @@ def library_files() -> dict[str, Path]:
 
 
 @cache
-def _library_asts() -> dict:
-    from .dsl import parse_ast
-
-    out = {}
+def library_index():
+    """``{law name: LawDecl}`` for every library law (read-only); names are unique."""
+    out: dict = {}
     for path in library_files().values():
-        file = parse_ast(path.read_text(encoding="utf-8"), str(path))
-        for law in file.laws:
-            out[law.name.id] = (law, file)
-    return out
+        for law in dsl.parse_ast(dsl.read_law_file(path), str(path)).laws:
+            if law.name.id in out:
+                first = out[law.name.id]
+                raise LawNameError(f"library law {law.name.raw!r} is defined twice", law.name.span,
+                                   law.source, f"first in {first.source.path}")
+            out[law.name.id] = law
+    return MappingProxyType(out)
 
 
 def library_law_names() -> list[str]:
-    return list(_library_asts())
+    return list(library_index())
 
 
-def library_lookup(name: str):
-    """Find library law ``name``: its AST and a resolver for its own file's ``extends``."""
-    from .dsl import _resolver
+def parse(text: str, path: str = "<string>", *, target: str = "law", lookup=None) -> dict:
+    """:func:`lawkit.dsl.parse` with the library as the laws ``extends`` may name.
 
-    found = _library_asts().get(name)
-    if found is None:
-        return None
-    law, file = found
-    return law, _resolver(file, library_lookup)
+    >>> parse("law mine extends chinchilla:\\n    params E = 1.5\\n")["mine"].parent
+    'chinchilla'
+    """
+    return dsl.parse(text, path, target=target,
+                     lookup=library_index() if lookup is None else lookup)
+
+
+def parse_file(path: str | Path, *, lookup=None) -> dict:
+    """:func:`lawkit.dsl.parse_file` with the library as the default ``lookup``."""
+    return dsl.parse_file(path, lookup=library_index() if lookup is None else lookup)
 
 
 def load(path_or_name: str | Path) -> dict:
     """Laws ``{name: Law}`` from a ``.law`` file, or from the library by file stem or law name.
 
+    A file without laws (only comments) gives ``{}``.
+
     >>> load("chinchilla")["chinchilla"].inputs.keys()   # doctest: +SKIP
     """
-    from .dsl import parse_file
-
     p = Path(path_or_name)
     if p.suffix == ".law" or p.exists():
         if not p.exists():
@@ -61,10 +74,11 @@ def load(path_or_name: str | Path) -> dict:
     name = str(path_or_name)
     if name in files:
         return parse_file(files[name])
-    if name in _library_asts():
-        return {name: parse_file(_library_asts()[name][1].source.path)[name]}
+    index = library_index()
+    if name in index:
+        return {name: parse_file(index[name].source.path)[name]}
     raise LawkitError(f"{name!r} is neither a law file nor a library law"
-                      + (f"; {hint}" if (hint := did_you_mean(name, [*files, *_library_asts()]))
+                      + (f"; {hint}" if (hint := did_you_mean(name, [*files, *index]))
                          else f" (library: {', '.join(files)})"))
 
 
@@ -78,23 +92,22 @@ def library_laws() -> list:
 
 def library_markdown() -> str:
     """The text of ``docs/laws.md``: one section per library file, generated from the files."""
-    from .dsl import parse_file
-
     lines = ["# The law library", "",
              "Generated from `laws/*.law` by `lawkit laws --markdown`; do not edit by hand.", ""]
     for stem, path in library_files().items():
         header = []
-        for ln in path.read_text(encoding="utf-8").splitlines():  # the leading comment block
+        for ln in dsl.read_law_file(path).split("\n"):  # the leading comment block
             if not ln.startswith("#"):
                 break
             header.append(ln[1:].strip())
         lines += [f"## `{stem}`", "", *[h for h in header if h], ""]
         lines += ["| law | citation | inputs | output | value sets |", "|---|---|---|---|---|"]
-        for law in parse_file(path).values():
+        laws = parse_file(path)
+        for law in laws.values():
             sets = ", ".join(f"`{v}`" for v in law.values) or "— (form only)"
             lines.append(f"| `{law.name}` | {law.citation} | {', '.join(law.inputs)} | "
                          f"{law.output.name} | {sets} |")
         lines.append("")
-        for law in parse_file(path).values():
+        for law in laws.values():
             lines += [f"### `{law.name}`", "", "$$", law.latex().replace(r" \\ ", r" \\\\ "), "$$", ""]
     return "\n".join(lines)

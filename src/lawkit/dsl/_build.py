@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from ..errors import LawDefinitionError, LawNameError, Source, did_you_mean
+from ..errors import LawDefinitionError, LawLimitError, LawNameError, Source, did_you_mean
 from ..law import Law, Parameter, ValueSet, Variable, plain_symbol
 from ..ordering import CycleError, topological_order
 from . import ast
-from ._to_sympy import ExprBuilder, numeric_value
+from ._expr import ExprBuilder, numeric_value
+from ._limits import MAX_EXTENDS_DEPTH
 
 
 @dataclass
@@ -124,28 +125,31 @@ def _output_name(law: ast.LawDecl, m: _Merged) -> tuple[str, str]:
     return roots[0], ""
 
 
-def _names_in(e: ast.Expr) -> set[str]:
-    if isinstance(e, ast.Name):
-        return {e.id}
+def _children(e: ast.Expr) -> tuple:
     if isinstance(e, ast.BinOp):
-        return _names_in(e.left) | _names_in(e.right)
+        return (e.left, e.right)
     if isinstance(e, ast.UnOp):
-        return _names_in(e.operand)
+        return (e.operand,)
     if isinstance(e, ast.Call):
-        return set().union(*(_names_in(a) for a in e.args))
-    return set()
+        return e.args
+    return ()
+
+
+def _walk(e: ast.Expr):
+    """The nodes of ``e`` in source order, without recursion (chains can be long)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(_children(node)))
+
+
+def _names_in(e: ast.Expr) -> set[str]:
+    return {n.id for n in _walk(e) if isinstance(n, ast.Name)}
 
 
 def _first_name(e: ast.Expr, names: set[str]) -> ast.Name | None:
-    if isinstance(e, ast.Name):
-        return e if e.id in names else None
-    children = {ast.BinOp: lambda n: (n.left, n.right), ast.UnOp: lambda n: (n.operand,),
-                ast.Call: lambda n: n.args}.get(type(e), lambda n: ())(e)
-    for c in children:
-        found = _first_name(c, names)
-        if found is not None:
-            return found
-    return None
+    return next((n for n in _walk(e) if isinstance(n, ast.Name) and n.id in names), None)
 
 
 def _check_acyclic(defs: dict, what: str, hint: str) -> None:
@@ -177,21 +181,56 @@ def _param(p: ast.Param, src: Source) -> Parameter:
     return Parameter(p.name.id, symbol, lo, hi, p.lower_open, p.upper_open, None, p.init)
 
 
-def build_law(law: ast.LawDecl, resolve: Resolver, _seen: tuple[str, ...] = ()) -> Law:
-    """Build ``law``; ``resolve`` finds the AST of a parent law by name."""
-    merged = merged_decls(law, resolve, _seen)
+def build_law(law: ast.LawDecl, resolve: Resolver, cache: dict | None = None) -> Law:
+    """Build ``law``; ``resolve`` finds the AST of a parent law by name.
+
+    ``cache`` (``id(LawDecl) → merged declarations``) lets the laws of one file share the
+    merges of their common ancestors.
+    """
+    merged = merged_decls(law, resolve, cache=cache if cache is not None else {})
     return _to_law(law, merged)
 
 
-def merged_decls(law: ast.LawDecl, resolve: Resolver, seen: tuple[str, ...] = ()) -> _Merged:
-    if law.name.id in seen:
-        raise LawDefinitionError(f"law {law.name.raw!r} extends itself (through "
-                                 f"{' → '.join(seen)})", law.name.span, law.source)
-    parent = None
-    if law.parent is not None:
-        parent_decl, parent_resolve = resolve(law.parent, law.source)
-        parent = merged_decls(parent_decl, parent_resolve, (*seen, law.name.id))
-    return merge(law, parent)
+def merged_decls(law: ast.LawDecl, resolve: Resolver, cache: dict | None = None) -> _Merged:
+    """``law``'s declarations with its ancestors' merged in (chain depth ≤ MAX_EXTENDS_DEPTH).
+
+    The chain is walked without recursion; ``cache`` maps ``id(LawDecl)`` to its merged
+    declarations and the length of its chain.
+    """
+    cache = {} if cache is None else cache
+    chain, resolvers = [law], [resolve]  # law, its parent, …
+
+    def too_long() -> LawLimitError:
+        names = " → ".join(d.name.raw for d in chain[:4])
+        return LawLimitError(f"'extends' chain of law {law.name.raw!r} is longer than "
+                             f"{MAX_EXTENDS_DEPTH} laws (limit: MAX_EXTENDS_DEPTH)",
+                             law.parent.span, law.source, f"the chain starts {names} → …")
+
+    while chain[-1].parent is not None and id(chain[-1]) not in cache:
+        if len(chain) >= MAX_EXTENDS_DEPTH:
+            raise too_long()
+        child = chain[-1]
+        parent, parent_resolve = resolvers[-1](child.parent, child.source)
+        names = [d.name.id for d in chain]
+        if parent.name.id in names:
+            loop = [*names[names.index(parent.name.id):], parent.name.id]
+            raise LawDefinitionError(f"law {child.name.raw!r} extends itself (through "
+                                     f"{' → '.join(loop)})", child.parent.span, child.source)
+        chain.append(parent)
+        resolvers.append(parent_resolve)
+    top = chain[-1]
+    if id(top) in cache:
+        merged, depth = cache[id(top)]
+    else:
+        merged, depth = merge(top, None), 1
+        cache[id(top)] = merged, depth
+    if depth + len(chain) - 1 > MAX_EXTENDS_DEPTH:
+        raise too_long()
+    for decl in reversed(chain[:-1]):
+        depth += 1
+        merged = merge(decl, merged)
+        cache[id(decl)] = merged, depth
+    return merged
 
 
 def _to_law(law: ast.LawDecl, m: _Merged) -> Law:

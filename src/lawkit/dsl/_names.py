@@ -32,3 +32,46 @@ def canonical(name: str) -> str:
         else:
             out.append(_GREEK.get(ch, ch))
     return "".join(out)
+
+
+# Letters drawn the same as a Latin letter in common fonts (after NFKC, which already folds
+# full-width and mathematical letters): Cyrillic and Greek look-alikes.
+_LOOKALIKE = dict(zip(
+    "аВЕеЅѕІіЈјКкМНОоРрСсТуХхԁԛԝӏАΑΒΕΖΗΙΚΜΝΟοΡΤΥΧϲϳ",
+    "aBEeSsIiJjKkMHOoPpCcTyXxdqwlAABEZHIKMNOoPTYXcj"))
+
+
+def skeleton(raw: str) -> str:
+    """What a name looks like: NFKC-folded, look-alike letters replaced by Latin ones.
+
+    >>> skeleton("а") == skeleton("a"), skeleton("Ｎ"), skeleton("α")
+    (True, 'N', 'α')
+    """
+    import unicodedata
+
+    return "".join(_LOOKALIKE.get(c, c) for c in unicodedata.normalize("NFKC", raw))
+
+
+def check_confusables(names, source) -> None:
+    """Two different names in one file that look the same are an error (``a`` vs Cyrillic ``а``).
+
+    ``names``: :class:`~lawkit.dsl.ast.Name` nodes in any order; the later spelling is flagged.
+    """
+    import unicodedata
+
+    from ..errors import LawNameError
+
+    first: dict[str, object] = {}
+    for name in sorted(names, key=lambda n: (n.span.line, n.span.column)):
+        seen = first.setdefault(skeleton(name.raw), name)
+        if seen.id == name.id:
+            continue
+        a, b = seen.raw, name.raw
+        i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        why = ""
+        if i < len(a) and i < len(b):
+            why = (f"; it has {unicodedata.name(b[i], repr(b[i]))} where the other has "
+                   f"{unicodedata.name(a[i], repr(a[i]))}")
+        raise LawNameError(f"{b!r} looks like {a!r} (line {seen.span.line}, column "
+                           f"{seen.span.column}) but is a different name{why}", name.span, source,
+                           "write both with the same letters")

@@ -7,15 +7,20 @@ of what was expected, in words.
 from __future__ import annotations
 
 import math
+import sys
+import unicodedata
 from collections.abc import Iterator
 
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token, v_args
+from lark.visitors import Transformer_NonRecursive
 
-from ..errors import LawSyntaxError, Source, Span
+from ..errors import LawError, LawLimitError, LawSyntaxError, Source, Span
 from . import ast
 from ._grammar import parser
-from ._names import canonical
+from ._limits import MAX_NESTING, literal_problem
+from ._names import canonical, check_confusables
+from ._text import normalize
 
 # A newline after one of these tokens (or inside brackets) continues the line.
 _CONTINUES = {"COMMA", "ADD", "MUL", "POW", "EQUAL", "COMPARE", "LESS", "IN", "APPROX"}
@@ -62,46 +67,86 @@ def _span(meta_or_token) -> Span:
     return Span(m.line, m.column, m.end_line, m.end_column)
 
 
-def _name(tok: Token) -> ast.Name:
-    return ast.Name(canonical(str(tok)), str(tok), _span(tok))
-
-
 def _join(a: Span, b: Span) -> Span:
     return Span(a.line, a.column, b.end_line, b.end_column)
 
 
+_OPS = {"-": "-", "−": "-", "–": "-", "+": "+", "/": "/", "÷": "/", "**": "^", "^": "^"}
+_CHAIN = {"+": "sum", "-": "sum", "*": "product", "/": "product"}
+
+
 @v_args(inline=True)
-class _ToAst(Transformer):
-    """Parse tree → AST nodes (laws are grouped by :func:`parse_ast`)."""
+class _ToAst(Transformer_NonRecursive):
+    """Parse tree → AST nodes (laws are grouped by :func:`parse_ast`).
+
+    Bottom-up without recursion, so long chains (``a + b + …``) cost no stack; the nesting
+    of each expression node is tracked and limited to :data:`MAX_NESTING`.
+    """
 
     def __init__(self, source: Source):
         super().__init__()
         self.source = source
+        self.names: list[ast.Name] = []  # every name, in order, for the confusables check
+        self._depth: dict[int, int] = {}  # id(node) → nesting; a chain counts once
+        self._inner: dict[int, int] = {}  # id(chain node) → nesting of its operands
+
+    def _name(self, tok: Token) -> ast.Name:
+        name = ast.Name(canonical(str(tok)), str(tok), _span(tok))
+        self.names.append(name)
+        return name
+
+    def _nested(self, node, depth: int):
+        if depth > MAX_NESTING:
+            raise LawLimitError(f"expression nested too deeply (limit: MAX_NESTING = {MAX_NESTING} "
+                                "levels of calls, powers and signs)", node.span, self.source,
+                                "name parts of it as terms (x = …)")
+        self._depth[id(node)] = depth
+        return node
+
+    def _d(self, node) -> int:
+        return self._depth.get(id(node), 0)
 
     # ---- expressions
     def number(self, tok):
         return ast.Number(str(tok), _span(tok))
 
     def name(self, tok):
-        return _name(tok)
+        return self._name(tok)
 
     @v_args(inline=True, meta=True)
     def call(self, meta, func, *args):
-        return ast.Call(_name(func), tuple(args), _span(meta))
+        node = ast.Call(self._name(func), tuple(args), _span(meta))
+        return self._nested(node, 1 + max(self._d(a) for a in args))
 
     def binop(self, left, op, right):
-        sym = {"-": "-", "−": "-", "–": "-", "+": "+", "/": "/", "÷": "/", "**": "^", "^": "^"}
-        return ast.BinOp(sym.get(str(op), "*"), left, right, _join(left.span, right.span))
+        node = ast.BinOp(_OPS.get(str(op), "*"), left, right, _join(left.span, right.span))
+        chain = _CHAIN.get(node.op)
+        if chain is None:  # '^' nests: a^b^c is a^(b^c)
+            return self._nested(node, 1 + max(self._d(left), self._d(right)))
+        same = isinstance(left, ast.BinOp) and _CHAIN.get(left.op) == chain
+        inner = max(self._inner[id(left)] if same else self._d(left), self._d(right))
+        self._inner[id(node)] = inner
+        return self._nested(node, inner + 1)
 
     def unop(self, op, operand):
-        return ast.UnOp("+" if str(op) == "+" else "-", operand, _join(_span(op), operand.span))
+        node = ast.UnOp("+" if str(op) == "+" else "-", operand, _join(_span(op), operand.span))
+        return self._nested(node, 1 + self._d(operand))
 
     # ---- numbers in bounds
     def signed_number(self, *toks):
         text = "".join(str(t) for t in toks)
         negative = text[0] in "-−–"
-        value = math.inf if toks[-1].type == "INF" else float(toks[-1])
-        return (-value if negative else value), _join(_span(toks[0]), _span(toks[-1]))
+        span = _join(_span(toks[0]), _span(toks[-1]))
+        if toks[-1].type == "INF":
+            value = math.inf
+        else:
+            problem = literal_problem(str(toks[-1]))
+            value = math.inf if problem else float(toks[-1])
+            if math.isinf(value):
+                raise LawLimitError(f"number {str(toks[-1])} is too large for a bound or initial "
+                                    f"value (largest: {sys.float_info.max:.4g})", span, self.source,
+                                    "write 'inf' for no bound")
+        return (-value if negative else value), span
 
     def bound(self, *items):
         if isinstance(items[-1], tuple):  # a signed_number
@@ -115,10 +160,10 @@ class _ToAst(Transformer):
 
     # ---- declarations
     def described(self, name, description=None):
-        return ast.Described(_name(name), str(description)[1:-1] if description else "")
+        return ast.Described(self._name(name), str(description)[1:-1] if description else "")
 
     def assignment(self, name, expr):
-        return ast.Assignment(_name(name), expr, _join(_span(name), expr.span))
+        return ast.Assignment(self._name(name), expr, _join(_span(name), expr.span))
 
     def compare(self, op, bound):
         return ("compare", str(op), bound)
@@ -165,11 +210,11 @@ class _ToAst(Transformer):
                 fixed, end = c[1], c[1].span
             else:
                 init, end = c[1][0], c[1][1]
-        return ast.Param(_name(name), lower, upper, lower_open, upper_open, fixed, init,
+        return ast.Param(self._name(name), lower, upper, lower_open, upper_open, fixed, init,
                          _join(_span(name), end))
 
     def chained_param(self, lo, _lt1, name, _lt2, hi):
-        return ast.Param(_name(name), lo[0], hi[0], True, True, None, None, _join(lo[1], hi[1]))
+        return ast.Param(self._name(name), lo[0], hi[0], True, True, None, None, _join(lo[1], hi[1]))
 
     def inputs(self, *items):
         return ast.Inputs(tuple(items), _join(items[0].name.span, items[-1].name.span))
@@ -190,7 +235,7 @@ class _ToAst(Transformer):
         citation = ""
         if rest and isinstance(rest[0], Token):
             citation, rest = str(rest[0])[1:-1], rest[1:]
-        return ast.Values(_name(name), citation, tuple(rest), _join(_span(name), rest[-1].span))
+        return ast.Values(self._name(name), citation, tuple(rest), _join(_span(name), rest[-1].span))
 
     def equation(self, item):
         return ast.Equation(item, item.span)
@@ -210,7 +255,7 @@ class _ToAst(Transformer):
                     citation = str(item[2])[1:-1]
             else:
                 citation = str(item)[1:-1]
-        return ("header", _name(name), citation, _name(parent) if parent else None)
+        return ("header", self._name(name), citation, self._name(parent) if parent else None)
 
     def start(self, *items):
         return list(items)
@@ -221,11 +266,25 @@ def _expected_words(expected: set[str]) -> str:
     return ", ".join(words)
 
 
+_CONTROL_NAMES = {"\x0b": "VERTICAL TAB", "\x1c": "FILE SEPARATOR", "\x1d": "GROUP SEPARATOR",
+                  "\x1e": "RECORD SEPARATOR", "\x85": "NEXT LINE", "\x00": "NUL"}
+
+
+def _unexpected_character(ch: str) -> str:
+    """A hint for a character the grammar has no place for."""
+    name = f"{_CONTROL_NAMES.get(ch) or unicodedata.name(ch, 'a control character')} (U+{ord(ch):04X})"
+    if unicodedata.category(ch) == "Nd":
+        return f"numbers are written with ASCII digits 0-9; this is {name}"
+    if ch.isspace() or unicodedata.category(ch) in ("Zl", "Zp", "Cc", "Cf"):
+        return f"separate with spaces, tabs or newlines; this is {name}"
+    return ""
+
+
 def _syntax_error(err: lark.exceptions.LarkError, source: Source) -> LawSyntaxError:
     if isinstance(err, lark.exceptions.UnexpectedToken):
         tok = err.token
         if tok.type == "$END":
-            lines = source.text.splitlines() or [""]
+            lines = source.lines() or [""]
             span = Span(len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2)
             what = "unexpected end of file"
         elif tok.type == "_NL":
@@ -236,9 +295,10 @@ def _syntax_error(err: lark.exceptions.LarkError, source: Source) -> LawSyntaxEr
             what = f"unexpected {str(tok)!r}"
         return LawSyntaxError(what, span, source, "expected " + _expected_words(err.accepts or err.expected))
     if isinstance(err, lark.exceptions.UnexpectedCharacters):
-        ch = source.text.splitlines()[err.line - 1][err.column - 1]
+        ch = err.char
         span = Span(err.line, err.column, err.line, err.column + 1)
-        hint = "expected " + _expected_words(err.allowed) if err.allowed else ""
+        hint = _unexpected_character(ch) or (
+            "expected " + _expected_words(err.allowed) if err.allowed else "")
         return LawSyntaxError(f"unexpected character {ch!r}", span, source, hint)
     if isinstance(err, lark.exceptions.UnexpectedEOF):
         return LawSyntaxError("unexpected end of file", None, source)
@@ -246,7 +306,8 @@ def _syntax_error(err: lark.exceptions.LarkError, source: Source) -> LawSyntaxEr
 
 
 def parse_tree(text: str, path: str = "<string>") -> lark.Tree:
-    """The raw Lark parse tree (for grammar debugging)."""
+    """The raw Lark parse tree (for grammar debugging); ``text`` as :func:`normalize` leaves it."""
+    text = normalize(text, path)
     source = Source(text, path)
     try:
         return parser(_POSTLEX).parse(text)
@@ -256,18 +317,20 @@ def parse_tree(text: str, path: str = "<string>") -> lark.Tree:
 
 def parse_ast(text: str, path: str = "<string>") -> ast.LawFile:
     """Law text → :class:`ast.LawFile` (declarations grouped under their law headers)."""
+    text = normalize(text, path)
     source = Source(text, path)
     tree = parse_tree(text, path)
+    to_ast = _ToAst(source)
     try:
-        items = _ToAst(source).transform(tree)
+        items = to_ast.transform(tree)
     except lark.exceptions.VisitError as err:
-        if isinstance(err.orig_exc, LawSyntaxError):
+        if isinstance(err.orig_exc, LawError):
             raise err.orig_exc from None
-        if isinstance(err.orig_exc, RecursionError):
-            raise LawSyntaxError("expression nested too deeply", None, source) from None
-        raise
-    except RecursionError:
-        raise LawSyntaxError("expression nested too deeply", None, source) from None
+        meta = getattr(err.obj, "meta", None)
+        span = _span(meta) if meta is not None and not meta.empty else None
+        raise LawSyntaxError(f"cannot read this: {type(err.orig_exc).__name__}: {err.orig_exc}",
+                             span, source) from None
+    check_confusables(to_ast.names, source)
     laws: list[ast.LawDecl] = []
     header, decls = None, []
 

@@ -1,19 +1,16 @@
-"""AST expressions → SymPy, node by node, through a whitelist of functions.
+"""The language's functions and constants: the whitelist calls are looked up in.
 
-Nothing here parses or evaluates strings: names become the ``Symbol`` objects the caller
-hands in, numbers become exact ``Rational``s, and calls are looked up in :data:`FUNCTIONS`.
-Extend the language from code with :func:`register_function`.
+Nothing here parses or evaluates strings; :mod:`lawkit.dsl._expr` builds SymPy from the AST
+node by node, calling :data:`FUNCTIONS` by name.  Extend the language from code with
+:func:`register_function`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy as sp
-
-from ..errors import LawDefinitionError, LawNameError, Source, did_you_mean
-from . import ast
 
 
 @dataclass(frozen=True)
@@ -90,77 +87,3 @@ def register_function(name: str, build: Callable[..., sp.Expr], min_args: int = 
             raise LawkitError(f"register_function({name!r}): the {backend} backend cannot compute "
                               f"{', '.join(unknown)}; pass numpy=... and jax=... implementations")
     FUNCTIONS[name] = Function(build, min_args, max_args, doc)
-
-
-class ExprBuilder:
-    """Builds SymPy from AST expressions, resolving names through ``symbols``.
-
-    ``allowed`` maps each name an expression may use to its symbol; ``context`` says where
-    the expression sits (for messages); names outside ``allowed`` but in ``known`` get a
-    message saying why they cannot be used there.
-    """
-
-    def __init__(self, source: Source, functions: Mapping[str, Function] = FUNCTIONS):
-        self.source, self.functions = source, functions
-
-    def build(self, node: ast.Expr, allowed: Mapping[str, sp.Expr], context: str,
-              known: Mapping[str, str] | None = None) -> sp.Expr:
-        if isinstance(node, ast.Number):
-            return sp.Rational(node.text)
-        if isinstance(node, ast.Name):
-            return self._name(node, allowed, context, known or {})
-        if isinstance(node, ast.UnOp):
-            inner = self.build(node.operand, allowed, context, known)
-            return -inner if node.op == "-" else inner
-        if isinstance(node, ast.BinOp):
-            a = self.build(node.left, allowed, context, known)
-            b = self.build(node.right, allowed, context, known)
-            if node.op == "+":
-                return a + b
-            if node.op == "-":
-                return a - b
-            if node.op == "*":
-                return a * b
-            if node.op == "/":
-                return a / b
-            return a**b
-        return self._call(node, allowed, context, known)
-
-    def _name(self, node: ast.Name, allowed, context, known) -> sp.Expr:
-        if node.id in allowed:
-            return allowed[node.id]
-        if node.id in CONSTANTS:
-            return CONSTANTS[node.id]
-        if node.id in known:
-            raise LawNameError(f"{known[node.id]} {node.raw!r} cannot be used in {context}",
-                               node.span, self.source)
-        if node.id in self.functions:
-            raise LawNameError(f"{node.raw!r} is a function; call it as {node.raw}(…)",
-                               node.span, self.source)
-        hint = did_you_mean(node.id, list(allowed))
-        raise LawNameError(f"unknown name {node.raw!r} in {context}", node.span, self.source,
-                           hint or f"declare it under 'inputs', 'params' or 'consts', "
-                                   f"or define it as a term ({node.raw} = …)")
-
-    def _call(self, node: ast.Call, allowed, context, known) -> sp.Expr:
-        fn = self.functions.get(node.func.id)
-        if fn is None:
-            raise LawNameError(f"unknown function {node.func.raw!r}", node.func.span, self.source,
-                               did_you_mean(node.func.id, self.functions)
-                               or "available: " + ", ".join(sorted(self.functions)))
-        n = len(node.args)
-        if not fn.min_args <= n <= fn.max_args:
-            want = (str(fn.min_args) if fn.min_args == fn.max_args
-                    else f"{fn.min_args} to {fn.max_args}")
-            raise LawDefinitionError(f"{node.func.raw}() takes {want} argument"
-                                     f"{'' if want == '1' else 's'}, got {n}", node.span, self.source)
-        return fn.build(*(self.build(a, allowed, context, known) for a in node.args))
-
-
-def numeric_value(builder: ExprBuilder, node: ast.Expr, context: str) -> float:
-    """The float value of a constant expression (``exp(6.0073)``, ``6/16``)."""
-    value = builder.build(node, {}, context)
-    number = complex(sp.N(value, 17))
-    if number.imag != 0 or number.real != number.real:
-        raise LawDefinitionError(f"{context} is not a real number", node.span, builder.source)
-    return number.real
