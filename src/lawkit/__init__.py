@@ -30,7 +30,7 @@ _LAZY = {
     "Status": ("lawkit.fitting.result", "Status"),
     "optimum": ("lawkit.analysis.optimum", "optimum"),
     "compare": ("lawkit.compare", "compare"),
-    "validate": ("lawkit.validate", "validate"),
+    "validate": ("lawkit.validation", "validate"),
     "load_fit": ("lawkit.fitting.saved", "load_fit"),
 }
 

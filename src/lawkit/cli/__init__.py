@@ -20,6 +20,7 @@ COMMANDS = {
     "laws": "List the law library",
     "sweep": "Train and quantize a grid of tiny LMs into a resumable run store",
     "runs": "List or export (--csv) the runs of a store",
+    "validate": "Check a law's term (e.g. N_eff, δ_PTQ) against measured effects",
 }
 
 
