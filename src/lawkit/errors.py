@@ -57,6 +57,9 @@ class Source:
         return line[:-1] if line.endswith("\r") else line
 
 
+_WIDE = 160  # longest source line shown in full
+
+
 def _shown(text: str) -> str:
     """A source line as printed: characters that would move the cursor become '\ufffd'."""
     return "".join(c if c == "\t" or c.isprintable() else "\ufffd" for c in text)
@@ -93,6 +96,12 @@ class LawError(LawkitError):
                 col = max(1, min(self.span.column, len(text) + 1))
                 width = (self.span.end_column - self.span.column
                          if self.span.end_line == self.span.line else len(text) - col + 1)
+                if len(text) > _WIDE:  # a window around the spot, not a 100 kB line
+                    start = max(0, col - 1 - _WIDE // 2)
+                    cut = text[start:start + _WIDE]
+                    text = ("…" if start else "") + cut + ("…" if start + _WIDE < len(text) else "")
+                    col = col - start + (1 if start else 0)
+                    width = min(width, len(text) - col + 1)
                 pad = "".join("\t" if c == "\t" else " " for c in text[:col - 1])
                 out += f"\n    {_shown(text)}\n    {pad}{'^' * max(1, width)}"
         return out + (f"\n{self.hint}" if self.hint else "")

@@ -48,10 +48,15 @@ def run(args) -> int:
     laws, failed = [], False
     for f in args.files:
         try:
-            laws.extend(load(f).values())
+            found = load(f)
         except LawkitError as err:
             print(str(err), file=sys.stderr)
             failed = True
+            continue
+        if not found:  # parse() gives {} for a file of comments; checking it is a mistake
+            print(f"no laws in {f} (the file holds only comments and blank lines)", file=sys.stderr)
+            failed = True
+        laws.extend(found.values())
     if args.json:
         print(json.dumps({"laws": [law.to_dict() for law in laws]}, indent=2, ensure_ascii=False))
     elif laws:

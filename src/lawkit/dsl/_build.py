@@ -50,6 +50,10 @@ class _Merged:
 _KIND_WORDS = {"inputs": "input", "params": "parameter", "consts": "constant",
                "budgets": "budget variable", "equations": "term", "output": "output"}
 
+def _a(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
 Resolver = Callable[[ast.Name, Source], "tuple[ast.LawDecl, Resolver]"]
 
 
@@ -69,8 +73,8 @@ def merge(law: ast.LawDecl, parent: _Merged | None) -> _Merged:
             raise clash(name, own[name.id])
         existing = m.kind_of(name.id)
         if existing not in (None, kind) and {existing, kind} != {"output", "equations"}:
-            raise LawNameError(f"{name.raw!r} is already a {_KIND_WORDS[existing]}; it cannot also "
-                               f"be a {_KIND_WORDS[kind]}", name.span, src)
+            raise LawNameError(f"{name.raw!r} is already {_a(_KIND_WORDS[existing])}; it cannot "
+                               f"also be {_a(_KIND_WORDS[kind])}", name.span, src)
         own[name.id] = name
 
     for d in law.decls:
@@ -100,7 +104,7 @@ def merge(law: ast.LawDecl, parent: _Merged | None) -> _Merged:
                 raise clash(a.name, own_equations[a.name.id])
             kind = m.kind_of(a.name.id)
             if kind not in (None, "equations", "output"):
-                raise LawNameError(f"{a.name.raw!r} is a {_KIND_WORDS[kind]}; it cannot also be "
+                raise LawNameError(f"{a.name.raw!r} is {_a(_KIND_WORDS[kind])}; it cannot also be "
                                    f"defined by an equation", a.name.span, src)
             own_equations[a.name.id] = a.name
             m.equations[a.name.id] = (a, src)
@@ -203,7 +207,8 @@ def merged_decls(law: ast.LawDecl, resolve: Resolver, cache: dict | None = None)
     def too_long() -> LawLimitError:
         names = " → ".join(d.name.raw for d in chain[:4])
         return LawLimitError(f"'extends' chain of law {law.name.raw!r} is longer than "
-                             f"{MAX_EXTENDS_DEPTH} laws (limit: MAX_EXTENDS_DEPTH)",
+                             f"{MAX_EXTENDS_DEPTH} laws (limit: MAX_EXTENDS_DEPTH = "
+                             f"{MAX_EXTENDS_DEPTH})",
                              law.parent.span, law.source, f"the chain starts {names} → …")
 
     while chain[-1].parent is not None and id(chain[-1]) not in cache:

@@ -220,7 +220,7 @@ class ExprBuilder:
             self._check_numeric(value, node)
         elif isinstance(node, ast.Call) or (isinstance(node, ast.BinOp) and node.op == "^"):
             if value.has(*_BAD):
-                raise self._error(f"{_shown(node)} is not a finite real number for any input "
+                raise self._error(f"{self._text(node)} is not a finite real number for any input "
                                   f"(it is {_short(value)})", node, _why(value))
         self._check_coefficients(value, node)
 
@@ -233,29 +233,32 @@ class ExprBuilder:
 
     def _check_numeric(self, value: sp.Expr, node) -> None:
         if value.has(*_NOT_FINITE):
-            raise self._error(f"{_shown(node)} is not finite (it is {_short(value)})", node,
+            raise self._error(f"{self._text(node)} is not finite (it is {_short(value)})", node,
                               _why(value))
         x = sp.N(value, 17)
         if x.has(*_NOT_FINITE) or not x.is_extended_real:
             if x.has(*_NOT_FINITE) or not x.is_number:
-                raise self._error(f"{_shown(node)} is not finite (it is {_short(x)})", node)
-            raise self._error(f"{_shown(node)} is not a real number (it is {_short(x)})", node,
+                raise self._error(f"{self._text(node)} is not finite (it is {_short(x)})", node)
+            raise self._error(f"{self._text(node)} is not a real number (it is {_short(x)})", node,
                               "square roots and logarithms need non-negative arguments")
         if abs(x) > _FLOAT_MAX:
             raise self._number_error(value, node)
 
+    def _text(self, node) -> str:
+        """The node as the user wrote it (``'exp(1000)'``), or "this expression" if long."""
+        sp_ = node.span
+        if isinstance(node, ast.Number):
+            return f"number {node.text}"
+        if sp_.line == sp_.end_line and sp_.end_column - sp_.column <= 40:
+            text = self.source.line(sp_.line)[sp_.column - 1:sp_.end_column - 1]
+            if text:
+                return repr(text)
+        return "this expression"
+
     def _number_error(self, x, node) -> LawLimitError:
-        return self._limit(f"{_shown(node, x)} ≈ {sp.N(x, 3)} is beyond double precision "
+        return self._limit(f"{self._text(node)} ≈ {sp.N(x, 3)} is beyond double precision "
                            f"(largest: {_FLOAT_MAX:.4g})", node,
                            "the fit and the analysis compute in double precision")
-
-
-def _shown(node, value=None) -> str:
-    if isinstance(node, ast.Number):
-        return f"number {node.text}"
-    if value is not None and len(str(value)) <= 40:
-        return str(value)
-    return "this expression"
 
 
 def _short(x) -> str:

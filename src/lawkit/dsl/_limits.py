@@ -11,8 +11,9 @@ import math
 
 import sympy as sp
 
-#: bytes in a law file or characters in law text
-MAX_FILE_BYTES = 1 << 20
+#: bytes in a law file or characters in law text (256 KiB: a few thousand laws, parsed in
+#: about a second; the library's largest file is 4 KB)
+MAX_FILE_BYTES = 1 << 18
 #: laws in one ``extends`` chain (a law, its parent, its parent's parent, …)
 MAX_EXTENDS_DEPTH = 64
 #: nesting of brackets, calls, powers and unary signs in one expression (chains such as

@@ -20,8 +20,8 @@ _SAVE_AS_UTF8 = "save the file as UTF-8 (law files are UTF-8 text)"
 
 
 def too_large(size: int, path: str, unit: str) -> LawLimitError:
-    return LawLimitError(f"law text is too large: {size:,} {unit} (limit: {MAX_FILE_BYTES:,} "
-                         f"bytes, MAX_FILE_BYTES)", None, Source("", path),
+    return LawLimitError(f"law text is too large: {size:,} {unit} (limit: MAX_FILE_BYTES = "
+                         f"{MAX_FILE_BYTES:,} bytes)", None, Source("", path),
                          "split it into several files")
 
 
@@ -53,17 +53,18 @@ def decode(data: bytes, path: str) -> str:
         raise _undecodable(data, err.start, path, f"byte 0x{data[err.start]:02X} at offset "
                            f"{err.start} is not UTF-8") from None
     if nul >= 0:
-        raise _undecodable(data, nul, path, f"NUL byte at offset {nul}: not a text file")
+        raise _undecodable(data, nul, path, f"NUL byte at offset {nul}: not a text file",
+                           "law files are UTF-8 text; if this one is UTF-16, save it as UTF-8")
     return normalize(text, path)
 
 
-def _undecodable(data: bytes, offset: int, path: str, message: str) -> LawFileError:
+def _undecodable(data: bytes, offset: int, path: str, message: str,
+                 hint: str = _SAVE_AS_UTF8) -> LawFileError:
     before = data[:offset].decode("utf-8", errors="replace")
     line = before.count("\n") + 1
     column = len(before) - (before.rfind("\n") + 1) + 1
     shown = data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-    return LawFileError(message, Span(line, column, line, column + 1), Source(shown, path),
-                        _SAVE_AS_UTF8)
+    return LawFileError(message, Span(line, column, line, column + 1), Source(shown, path), hint)
 
 
 def read_law_file(path: str | Path) -> str:
