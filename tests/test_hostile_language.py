@@ -71,6 +71,19 @@ CASES = [
      "is not a real number"),
     ("root-of-negative-input", H + "    L = a*(-N)^0.5\n", lawkit.LawDefinitionError, "4:12",
      "is not a finite real number for any input (it is I*sqrt(N))"),
+    # ---- the same, once terms and constants are substituted (what the fit computes)
+    ("divide-by-zero-constant", "law t:\n    inputs N\n    params a\n    consts k = 0\n    L = a*N/k\n",
+     lawkit.LawDefinitionError, "5:13", "division by zero"),
+    ("divide-by-zero-term", H + "    T = N - N\n    L = a/T\n", lawkit.LawDefinitionError, "5:11",
+     "division by zero"),
+    ("tie-divides-by-zero-constant", "law t:\n    inputs N\n    params a, b = a/k\n    consts k = 0\n"
+     "    L = a*N*b\n", lawkit.LawDefinitionError, "3:21", "division by zero"),
+    ("constants-overflow-in-product", "law t:\n    inputs N\n    params a\n    consts k = 1e300\n"
+     "    L = a*N*k*k\n", LawLimitError, "5:9", "a coefficient of 'a*N*k*k' ≈ 1.00E+600 is beyond"),
+    ("powers-of-powers-of-terms", H + "    T1 = (3*N)^1000\n    T2 = T1^1000\n    L = a*T2^1000\n",
+     LawLimitError, "4:11", "is beyond double precision"),
+    ("fixed-value-outside-bounds", "law t:\n    inputs N\n    params a, b > 0 = -1\n    L = a*N*b\n",
+     lawkit.LawDefinitionError, "3:23", "fixed value -1 of 'b' is outside its bounds (> 0)"),
     # ---- cycles
     ("tied-cycle", "law t:\n    inputs N\n    params a = b, b = a\n    L = a*N\n",
      lawkit.LawDefinitionError, "3:23", "cyclic tie: a → b → a"),

@@ -238,6 +238,29 @@ def merged_decls(law: ast.LawDecl, resolve: Resolver, cache: dict | None = None)
     return merged
 
 
+def _check_expanded(m: _Merged, names: dict, kinds: dict) -> None:
+    """Build every equation and budget again with terms and constants substituted.
+
+    Division by a term that is 0, powers of powers, a constant that overflows a product: the
+    number rules of :class:`ExprBuilder` then see the expression the fit will compute, and
+    report it at the declaration that makes it bad.
+    """
+    inlined = set(m.equations) | set(m.consts)
+    expanded: dict[str, sp.Expr] = {}
+    order = topological_order({n: _names_in(a.expr) for n, (a, _) in m.equations.items()})
+    todo = [(n, *m.equations[n], "the equation for") for n in order]
+    todo += [(n, a, src, "budget") for n, (a, src) in m.budgets.items()]
+    for n, a, src, what in todo:
+        if _names_in(a.expr) & inlined:
+            built = ExprBuilder(src).build(a.expr, {**names, **expanded},
+                                           f"{what} {a.name.raw!r} (terms and constants substituted)",
+                                           kinds)
+        else:
+            built = ExprBuilder(src).build(a.expr, names, f"{what} {a.name.raw!r}", kinds)
+        if what != "budget":
+            expanded[n] = built
+
+
 def _to_law(law: ast.LawDecl, m: _Merged) -> Law:
     out_name, out_desc = _output_name(law, m)
     _check_acyclic({n: (a.expr, src) for n, (a, src) in m.equations.items()}, "definition",
@@ -260,10 +283,14 @@ def _to_law(law: ast.LawDecl, m: _Merged) -> Law:
     for n, (p, src) in m.params.items():
         if p.fixed is not None:
             others = {k: s for k, s in param_sym.items() if k != n}
-            value = ExprBuilder(src).build(p.fixed, {**others, **consts_sym}, f"the value of {p.name.raw!r}",
-                                       kinds).xreplace({consts_sym[c]: v for c, v in consts.items()})
-            params[n] = Parameter(n, params[n].symbol, params[n].lower, params[n].upper,
-                                  params[n].lower_open, params[n].upper_open, value, params[n].init)
+            value = ExprBuilder(src).build(p.fixed, {**others, **consts}, f"the value of {p.name.raw!r}",
+                                           kinds)
+            q = params[n]
+            if value.is_number and not (q.lower <= value <= q.upper):
+                raise LawDefinitionError(f"fixed value {float(value):g} of {p.name.raw!r} is outside "
+                                         f"its bounds ({q.bounds_text()})", p.fixed.span, src)
+            params[n] = Parameter(n, q.symbol, q.lower, q.upper, q.lower_open, q.upper_open, value,
+                                  q.init)
     expr_names = {**input_sym, **param_sym, **consts_sym, **terms_sym}
     terms, equation = {}, None
     for n, (a, src) in m.equations.items():
@@ -278,6 +305,7 @@ def _to_law(law: ast.LawDecl, m: _Merged) -> Law:
         if not budgets[n].free_symbols & set(input_sym.values()):
             raise LawDefinitionError(f"budget {a.name.raw!r} does not depend on any input",
                                      a.expr.span, src)
+    _check_expanded(m, {**input_sym, **param_sym, **consts}, kinds)
     values = {}
     for n, decls in m.values.items():
         entries: dict[str, float] = {}

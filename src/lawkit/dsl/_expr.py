@@ -138,7 +138,7 @@ class ExprBuilder:
         for op, operand in self._operands(node, "*/"):
             x = self._expr(operand)
             if op == "/":
-                if x == 0:
+                if x.is_zero:
                     raise self._error("division by zero", operand, "the divisor is 0")
                 x = sp.Pow(x, -1)
             for f in sp.Mul.make_args(x):  # coefficients multiply, like bases' exponents add
@@ -172,7 +172,7 @@ class ExprBuilder:
             elif abs(b) > MAX_EXPONENT:
                 raise self._limit(f"exponent {_short(b)} is too large for a power of an expression "
                                   f"(limit: MAX_EXPONENT = {MAX_EXPONENT})", node.right)
-        if a == 0 and b.is_extended_negative:
+        if a.is_zero and b.is_extended_negative:
             raise self._error("0 raised to a negative power is infinite", node)
         return sp.Pow(a, b)
 
@@ -229,7 +229,9 @@ class ExprBuilder:
             c = t.as_coeff_Mul()[0]
             if isinstance(c, sp.Rational) and c != 0 and (
                     int(abs(c.p)).bit_length() - int(c.q).bit_length() > 1024):
-                raise self._number_error(c, node)
+                raise self._number_error(c, node, coefficient=True)
+            if isinstance(c, sp.Float) and not abs(c) <= _FLOAT_MAX:
+                raise self._number_error(c, node, coefficient=True)
 
     def _check_numeric(self, value: sp.Expr, node) -> None:
         if value.has(*_NOT_FINITE):
@@ -251,12 +253,13 @@ class ExprBuilder:
             return f"number {node.text}"
         if sp_.line == sp_.end_line and sp_.end_column - sp_.column <= 40:
             text = self.source.line(sp_.line)[sp_.column - 1:sp_.end_column - 1]
-            if text:
+            if text and text.count("(") == text.count(")"):
                 return repr(text)
         return "this expression"
 
-    def _number_error(self, x, node) -> LawLimitError:
-        return self._limit(f"{self._text(node)} ≈ {sp.N(x, 3)} is beyond double precision "
+    def _number_error(self, x, node, coefficient: bool = False) -> LawLimitError:
+        what = f"a coefficient of {self._text(node)}" if coefficient else self._text(node)
+        return self._limit(f"{what} ≈ {sp.N(x, 3)} is beyond double precision "
                            f"(largest: {_FLOAT_MAX:.4g})", node,
                            "the fit and the analysis compute in double precision")
 
