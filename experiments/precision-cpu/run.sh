@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The CPU precision study, from a clean checkout: train both sweeps (resumable: rerun to
+# continue), then export, validate and write REPORT.md. About 1.5 CPU-core-hours.
+set -euo pipefail
+cd "$(dirname "$0")"
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+lawkit sweep ptq.toml --store ptq.db --no-progress &
+lawkit sweep qat.toml --store qat.db --no-progress &
+wait
+python analyze.py
