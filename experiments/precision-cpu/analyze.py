@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from report_text import render  # noqa: E402
 BOOTSTRAP = 100
-STORES = ("ptq.db", "qat.db")
+STORES = ("stores/ptq.db", "stores/qat.db")
 
 
 def export() -> pd.DataFrame:
