@@ -11,7 +11,7 @@ import torch
 from lawkit.errors import QuantError
 from lawkit.quant import parse_format, quantize
 
-ML = ["float8_e4m3fn", "float8_e5m2", "float6_e3m2fn", "float6_e2m3fn", "float4_e2m1fn"]
+ML = ["float8_e4m3fn", "float8_e5m2", "float6_e3m2fn", "float6_e2m3fn", "float4_e2m1fn", "bfloat16"]
 
 
 def same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -34,7 +34,10 @@ def test_exhaustive_16_bit_inputs(name, src):
     x32 = xs.astype(np.float32)
     t = torch.from_numpy(bits.view(np.int16).copy()).view(getattr(torch, src))
     got = quantize(t, name).float().numpy()
-    ok = same_bits(got, oracle(x32, name))
+    # the result has the input's dtype: bfloat16's values above 65504 are inf in float16
+    with np.errstate(over="ignore"):
+        ref = oracle(x32, name).astype(xs.dtype).astype(np.float32)
+    ok = same_bits(got, ref)
     assert ok.all(), x32[~ok][:10]
 
 
@@ -62,7 +65,8 @@ def _ties(fmt) -> np.ndarray:
     mids = (vals[1:] + vals[:-1]) / 2
     step = 2.0 ** (f.emax - M)
     extra = [f.max + step / 2, f.max + step / 4, f.max + step]
-    out = np.concatenate([mids, extra]).astype(np.float32)
+    with np.errstate(over="ignore"):  # bfloat16: max + a step is beyond float32 (inf)
+        out = np.concatenate([mids, extra]).astype(np.float32)
     return np.concatenate([out, -out])
 
 
@@ -119,6 +123,101 @@ def test_generic_em_formats_saturate_with_subnormals(E, M):
     assert np.array_equal(got, ref_float(x, E, M, fmt.max))
     assert torch.isnan(quantize(torch.tensor([float("nan")]), f"e{E}m{M}")).all()
     assert quantize(torch.tensor([float("inf")]), f"e{E}m{M}").item() == fmt.max
+
+
+# ---- e8m{M}: float32's exponent with M mantissa bits (e8m7 = bfloat16) -----------------
+def _all_exponent_fp32(rng, n=400_000) -> np.ndarray:
+    """Random bit patterns over every exponent (subnormals, inf and NaN codes included),
+    every exact tie between bfloat16 neighbours, and the edges around bfloat16's max."""
+    x = rng.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    hi = rng.integers(0, 2**16, n // 4, dtype=np.uint32)
+    ties = ((hi << 16) | (1 << 15)).view(np.float32)  # exactly halfway between two bf16 values
+    bmax = float(ml_dtypes.finfo(ml_dtypes.bfloat16).max)
+    edges = np.array([bmax, np.nextafter(np.float32(bmax), np.float32(np.inf)), bmax + 2.0**119,
+                      np.nextafter(np.float32(bmax + 2.0**119), np.float32(0)), 3.4028235e38,
+                      np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-45, 2.0**-126, 2.0**-127,
+                      3 * 2.0**-127, 2.0**-133, 2.0**-134, 3 * 2.0**-134, 2.0**-149 * 3,
+                      1.5, 3.0, 0.75, 1.75, 2.0**127 * 1.5], dtype=np.float32)
+    return np.concatenate([x, ties, edges, -edges])
+
+
+def test_e8m7_is_bfloat16_bit_exact():
+    """e8m7 (and the name bfloat16) round exactly as torch's cast and ml_dtypes do, over
+    every exponent: subnormals, ties to even, ±max, overflow to ±inf, ±inf and NaN."""
+    x = _all_exponent_fp32(np.random.default_rng(8))
+    t = torch.from_numpy(x)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ml = x.astype(ml_dtypes.bfloat16).astype(np.float32)
+    cast = t.to(torch.bfloat16).float().numpy()
+    assert same_bits(ml, cast).all()
+    for name in ("e8m7", "bfloat16", "E8M7"):
+        got = quantize(t, name).numpy()
+        ok = same_bits(got, ml)
+        assert ok.all(), (name, x[~ok][:5], got[~ok][:5])
+    got = quantize(t, "e8m7").numpy()
+    assert np.isposinf(got[x == np.float32(3.4028235e38)]).all()  # overflow → +inf (IEEE)
+    assert np.isnan(got[np.isnan(x)]).all() and not np.isnan(got[~np.isnan(x)]).any()
+    bt = torch.from_numpy(x).to(torch.bfloat16)  # bfloat16 input is already on the grid
+    assert same_bits(quantize(bt, "e8m7").float().numpy(), bt.float().numpy()).all()
+
+
+def ref_e8(x: np.ndarray, M: int) -> np.ndarray:
+    """Round-to-nearest-even to M mantissa bits with float32's exponent range, computed in
+    float64 by frexp/ldexp (independent of any bit trick); overflow → ±inf, NaN kept.
+    Ties go to the even code: the even mantissa, or for M = 0 the even biased exponent."""
+    with np.errstate(invalid="ignore"):
+        x = x.astype(np.float64)
+        _, e = np.frexp(x)
+        e = np.maximum(e - 1, -126)  # subnormals: the fixed quantum 2^(−126−M)
+        q = np.ldexp(1.0, e - M)
+        r = np.abs(x) / q  # exact in float64
+        y = np.round(r)  # half-to-even on the integer mantissa
+        if M == 0:  # 1·2^e vs 1·2^(e+1): the even code is the even biased exponent
+            tie = (r - np.floor(r) == 0.5) & (np.abs(x) >= 2.0**-126)  # below: codes 0 and 1
+            y = np.where(tie, np.floor(r) + ((e + 127) % 2 == 1), y)
+        y = np.copysign(y * q, x)
+    bmax = (2 - 2.0**-M) * 2.0**127
+    y = np.where(np.abs(y) > bmax, np.copysign(np.inf, x), y)
+    return np.where(np.isfinite(x), y, x).astype(np.float32)
+
+
+@pytest.mark.parametrize("M", [0, 1, 2, 3, 5, 7, 10, 16, 22, 23])
+def test_e8m_formats_against_frexp_reference(M):
+    x = _all_exponent_fp32(np.random.default_rng(100 + M), 200_000)
+    got = quantize(torch.from_numpy(x), f"e8m{M}").numpy()
+    ok = same_bits(got, ref_e8(x, M))
+    assert ok.all(), x[~ok][:5]
+    x64 = np.random.default_rng(M).normal(0, 1, 20_000) * 2.0 ** np.random.default_rng(M).integers(
+        -140, 128, 20_000)  # float64 input is rounded once, directly
+    got64 = quantize(torch.from_numpy(x64), f"e8m{M}").numpy()
+    assert same_bits(got64, ref_e8(x64, M)).all()
+
+
+# the ml_dtypes float types that share an E/M layout with a generic e{E}m{M} (E ≤ 7)
+SAME_GRID = [("e2m1", "float4_e2m1fn", True), ("e2m3", "float6_e2m3fn", True),
+             ("e3m2", "float6_e3m2fn", True), ("e3m4", "float8_e3m4", False),
+             ("e4m3", "float8_e4m3", False), ("e4m3", "float8_e4m3fn", False),
+             ("e5m2", "float8_e5m2", False)]
+
+
+@pytest.mark.parametrize("generic, ml, same_range", SAME_GRID)
+def test_generic_em_agrees_with_ml_dtypes_on_its_range(generic, ml, same_range):
+    """All-finite e{E}m{M} and an ml_dtypes type of the same layout round identically
+    wherever the ml_dtypes type is finite (on all finite inputs for the 'fn' types, which
+    have no inf/NaN codes either); beyond, the generic format keeps its top binade."""
+    rng = np.random.default_rng(5)
+    x = np.concatenate([_random_fp32(rng, 100_000), _ties(generic)])
+    x = x[np.isfinite(x)]
+    top = float(ml_dtypes.finfo(getattr(ml_dtypes, ml)).max)
+    fmax = parse_format(generic).max
+    if not same_range:
+        assert fmax > top
+        x = x[np.abs(x) <= top]
+    else:
+        assert fmax == top
+    got = quantize(torch.from_numpy(x), generic).numpy()
+    ok = same_bits(got, oracle(x, ml))
+    assert ok.all(), x[~ok][:5]
 
 
 def ref_int(x: np.ndarray, bits: int, axis=None) -> np.ndarray:
@@ -219,3 +318,24 @@ def test_shape_dtype_preserved_and_errors():
         quantize(x, "int4", axis=0, block=4)
     with pytest.raises(QuantError, match="floating-point"):
         quantize(torch.arange(4), "int4")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_split_and_bit_rounding_agree(dtype):
+    """The two exact rounding methods (Veltkamp split on CPU, bit arithmetic on CUDA) give
+    identical bits for every E/M layout, over every exponent (both signs, ties, specials)."""
+    from lawkit.quant.kernels import round_float
+
+    rng = np.random.default_rng(11)
+    base = _all_exponent_fp32(rng, 8_000)
+    for M in (0, 1, 2, 3, 4, 7, 10, 21, 22, 23):
+        sh = 23 - M  # exact ties at M bits (for float32; float64 gets them through the cast)
+        tie = base.view(np.uint32) & np.uint32(~((1 << sh) - 1) & 0xFFFFFFFF)
+        tie = tie | np.uint32((1 << sh) >> 1)
+        x = torch.from_numpy(np.concatenate([base, tie.view(np.float32)])).to(dtype)
+        for E in range(1, 9):
+            fmt = parse_format(f"e{E}m{M}")
+            a = round_float(x, fmt, method="split")
+            b = round_float(x, fmt, method="bits")
+            same = (a == b) & (torch.signbit(a) == torch.signbit(b)) | (a.isnan() & b.isnan())
+            assert same.all(), (E, M, x[~same][:4])

@@ -1,6 +1,7 @@
-"""A ``torch.compile``d quantizer: the same arithmetic as :func:`quantize`, fused into one
-or two kernels (inductor, CPU or CUDA).  Falls back to eager where compilation is not
-available (no C++ compiler, unsupported platform), with a warning."""
+"""A ``torch.compile``d quantizer: the same arithmetic as :func:`quantize` on the whole tensor
+(the per-group scale and the rounding fuse into one pass), inductor on CPU or CUDA.  Falls
+back to eager where compilation is not available (no C++ compiler, unsupported platform),
+with a warning."""
 
 from __future__ import annotations
 
@@ -10,22 +11,35 @@ from functools import cache
 
 import torch
 
-from .formats import IntFormat, parse_format
-from .kernels import work_dtype
-from .quantize import _STE, _quantize_values
+from ..errors import QuantError
+from .checks import Options, check_options, check_tensor
+from .kernels import rounding_method, work_dtype
+from .quantize import _STE, group_stats, needs_stats, quantize, quantize_tile
+from .tiles import group_view
+
+
+def _values(x, opts: Options, method: str, with_mask: bool):
+    view, back = group_view(x, opts.axis, opts.block)
+    stats = group_stats(view, opts) if needs_stats(opts) else None
+    y, mask = quantize_tile(view, stats, opts, method=method, mask=with_mask)
+    return back(y), (back(mask) if with_mask else None)
 
 
 @cache
-def _compiled(fmt, scale, axis, block, with_mask: bool) -> Callable:
+def _compiled(opts: Options, method: str, with_mask: bool) -> tuple[Callable, Callable]:
     """Compiled (values, into) functions; the STE mask is computed only when asked."""
     def values(x):
-        y, mask = _quantize_values(x, fmt, scale, axis, block, False, None)
-        return (y, mask) if with_mask else (y, None)
+        return _values(x, opts, method, with_mask)
 
     def into(x, out):
-        y, mask = _quantize_values(x, fmt, scale, axis, block, False, None)
-        out.copy_(y)
-        return (out, mask) if with_mask else (out, None)
+        view, back = group_view(x, opts.axis, opts.block)
+        stats = group_stats(view, opts) if needs_stats(opts) else None
+        y, mask = quantize_tile(view, stats, opts, method=method, mask=with_mask)
+        if view.numel() == x.numel() and (opts.axis in (None, 0)):  # back() is a reshape:
+            out.view(view.shape).copy_(y)  # write in the reduction's loop order (one pass)
+        else:
+            out.copy_(back(y))
+        return out, (back(mask) if with_mask else None)
 
     try:
         return torch.compile(values, dynamic=False), torch.compile(into, dynamic=False)
@@ -40,22 +54,36 @@ def compile_quantizer(fmt, *, scale: str | None = None, axis: int | None = None,
 
     With ``out`` (a preallocated tensor of x's shape, in float32/float64) the result is
     written in place, avoiding a fresh allocation per call.  Gradients pass straight through
-    as with :func:`quantize`.
+    as with :func:`quantize`.  Bad options raise :class:`~lawkit.errors.QuantError` here,
+    bad tensors at the call.
     """
-    f = parse_format(fmt)
-    if scale is None:
-        scale = "absmax" if isinstance(f, IntFormat) else "none"
+    base = check_options(fmt, scale, axis, block)
+
     def q(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        opts = check_tensor(x, base)
+        if out is not None and (not torch.is_tensor(out) or out.shape != x.shape
+                                or out.dtype != work_dtype(x) or out.device != x.device):
+            raise QuantError(f"out must be a {work_dtype(x)} tensor of shape {tuple(x.shape)} "
+                             f"on {x.device}")
+        if x.numel() == 0:
+            y = quantize(x, opts.fmt, scale=opts.scale, axis=opts.axis, block=opts.block)
+            return out.copy_(y) if out is not None else y
         grad = x.requires_grad and torch.is_grad_enabled()
-        values, into = _compiled(f, scale, axis, block, grad)
+        values, into = _compiled(opts, rounding_method(x.device, compiled=True), grad)
         xw = x.detach()
         if xw.dtype != work_dtype(x):
             xw = xw.to(work_dtype(x))
-        if out is not None:
-            y, mask = into(xw, out)
-        else:
-            y, mask = values(xw)
-            y = y.to(x.dtype)
+        try:
+            if out is not None:
+                y, mask = into(xw, out)
+            else:
+                y, mask = values(xw)
+                y = y.to(x.dtype)
+        except Exception as err:  # noqa: BLE001 - arguments are checked: a backend failure
+            warnings.warn(f"compiled quantizer failed ({type(err).__name__}: {err}); "
+                          "using the eager quantizer", stacklevel=2)
+            y = quantize(x, opts.fmt, scale=opts.scale, axis=opts.axis, block=opts.block)
+            return out.copy_(y.detach()) if out is not None else y
         return _STE.apply(x, y, mask) if grad else y
 
     return q

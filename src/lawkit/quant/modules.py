@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .formats import parse_format
+from .checks import check_options
 from .quantize import quantize
 
 
@@ -30,8 +30,8 @@ class QuantSpec:
     rounding: str = "nearest"
 
     def __post_init__(self):
-        if self.fmt is not None:
-            parse_format(self.fmt)  # fail early on a bad name
+        if self.fmt is not None:  # fail early on a bad name or option
+            check_options(self.fmt, self.scale, self.axis, self.block, self.rounding)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         if self.fmt is None:

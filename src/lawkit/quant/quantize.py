@@ -10,6 +10,10 @@ Scales (``scale="absmax"``), one per group G:
 * floats:       s = max|x|_G / fmt.max;  y = Q_fmt(x/s)·s
 * MX:           s = 2^(⌊log2 max|x|_G⌋ − emax_elem) over blocks of 32 (always)
 
+NaN and ±inf never set a scale.  Groups whose max|x| is tiny (below 2^−60 in float32) are
+first multiplied by an exact power of two so that s does not underflow; the dequantized
+value is clamped to the working dtype's finite range (only reached at ~3e38).
+
 With ``scale="none"`` values are rounded onto the format's own grid (integers, or the
 float format's values: exactly an ml_dtypes cast).  The default is "absmax" for integer
 formats and "none" for float formats.
@@ -23,43 +27,33 @@ from __future__ import annotations
 import torch
 
 from ..errors import QuantError
-from .formats import FloatFormat, IntFormat, MXFormat, parse_format
-from .kernels import pow2_floor_exponent, round_float, round_int, work_dtype
+from .checks import Options, check_options, check_tensor
+from .formats import FloatFormat, IntFormat, MXFormat
+from .kernels import pow2_floor_exponent, round_float, round_int, rounding_method, work_dtype
+from .tiles import run_tiles
+
+_TINY = {torch.float32: (2.0**-60, 2.0**64), torch.float64: (2.0**-500, 2.0**600)}
 
 
-def _grouped(x: torch.Tensor, axis: int | None, block: int | None):
-    """A view of ``x`` whose reduction over the last dim gives one value per group, and a
-    function that maps results of that shape back to x's shape."""
-    if block is not None:
-        if block < 1:
-            raise QuantError(f"block must be a positive integer, got {block}")
-        if x.dim() == 0:
-            raise QuantError("block scaling needs a tensor with at least one dimension")
-        n = x.shape[-1]
-        pad = (-n) % block
-        xp = torch.nn.functional.pad(x, (0, pad)) if pad else x
-        view = xp.reshape(*x.shape[:-1], (n + pad) // block, block)
-
-        def back(t):
-            t = t.reshape(*x.shape[:-1], n + pad)
-            return t[..., :n] if pad else t
-        return view, back
-    if axis is not None:
-        if x.dim() == 0:
-            raise QuantError("axis scaling needs a tensor with at least one dimension")
-        if not -x.dim() <= axis < x.dim():
-            raise QuantError(f"axis {axis} is out of range for a tensor with {x.dim()} dims")
-        moved = x.movedim(axis, 0)
-        view = moved.reshape(moved.shape[0], -1)
-        return view, lambda t: t.reshape(moved.shape).movedim(0, axis)
-    return x.reshape(1, -1), lambda t: t.reshape(x.shape)
+def needs_stats(opts: Options) -> bool:
+    return isinstance(opts.fmt, MXFormat) or opts.scale == "absmax"
 
 
-def _amax(view: torch.Tensor) -> torch.Tensor:
-    """max |x| over the last dim, ignoring NaN and inf (they cannot set a scale)."""
-    a = view.abs()
-    a = torch.where(torch.isfinite(a), a, torch.zeros_like(a))
-    return a.amax(dim=-1, keepdim=True)
+def group_stats(v: torch.Tensor, opts: Options) -> tuple[torch.Tensor, ...]:
+    """Per-row statistics of a (rows, group) tile that set the scale: (max|v|,) or, for
+    asymmetric integers, (min(v, 0), max(v, 0)); non-finite values are ignored."""
+    if isinstance(opts.fmt, IntFormat) and not opts.fmt.signed:
+        finite = torch.where(v.abs() < float("inf"), v, 0.0)
+        return (torch.clamp(finite.amin(dim=-1, keepdim=True), max=0),
+                torch.clamp(finite.amax(dim=-1, keepdim=True), min=0))
+    a = v.abs()
+    return (torch.where(a < float("inf"), a, 0.0).amax(dim=-1, keepdim=True),)
+
+
+def combine_stats(a: tuple, b: tuple, opts: Options) -> tuple:
+    if len(a) == 2:
+        return torch.minimum(a[0], b[0]), torch.maximum(a[1], b[1])
+    return (torch.maximum(a[0], b[0]),)
 
 
 def _inside(v: torch.Tensor, limit: float) -> torch.Tensor:
@@ -68,55 +62,66 @@ def _inside(v: torch.Tensor, limit: float) -> torch.Tensor:
     return v <= limit + 1e-6 * max(abs(limit), 1.0)
 
 
-def _quantize_values(x, fmt, scale, axis, block, stochastic, generator):
-    """Forward computation in the working dtype; returns (y, in_range mask)."""
-    kw = dict(stochastic=stochastic, generator=generator)
+def _pow2(e: torch.Tensor) -> torch.Tensor:
+    """2^e exactly for integer-valued e in [−127, 127] (bit construction, not exp2)."""
+    idtype, frac, bias = ((torch.int32, 23, 127) if e.dtype == torch.float32
+                          else (torch.int64, 52, 1023))
+    p = ((e.to(idtype) + bias).clamp(min=1) << frac).view(e.dtype)
+    return torch.where(e < 1 - bias, 2.0 ** (1 - bias) / 2, p) if e.dtype == torch.float32 else p
+
+
+def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=None,
+                  method: str = "split", mask: bool = False):
+    """Fake-quantize a (rows, group) tile in the working dtype; ``stats`` per row (from
+    :func:`group_stats`, or None without a scale).  Returns (y, in_range mask or None)."""
+    fmt, wd = opts.fmt, v.dtype
+    kw = dict(stochastic=opts.stochastic, noise=noise)
+    dmax = torch.finfo(wd).max
     if isinstance(fmt, MXFormat):
-        if axis is not None:
-            raise QuantError("MX formats scale blocks of 32 along the last axis; do not pass axis")
-        view, back = _grouped(x, None, block or fmt.block)
-        e = pow2_floor_exponent(_amax(view)) - fmt.emax_elem
-        s = torch.exp2(torch.clamp(e, -127, 127))  # a power of two: x/s is exact
-        v = view / s
+        e = torch.clamp(pow2_floor_exponent(stats[0]) - fmt.emax_elem, -127, 127)
+        s, inv = _pow2(e), _pow2(-e)
+        x = v * inv  # = v / s exactly
         if isinstance(fmt.element, IntFormat):  # MXINT8: int8 with an implicit 2^−6
-            q = round_int(v * 64, -127, 127, **kw) / 64
-            elem_max = 127 / 64
+            q, elem_max = round_int(x * 64, -127, 127, **kw) / 64, 127 / 64
         else:
-            q = round_float(v, fmt.element, **kw)
-            elem_max = fmt.element.max
-        return back(q * s), back(_inside(v.abs(), elem_max))
-    if scale not in ("none", "absmax"):
-        raise QuantError(f"scale must be 'none' or 'absmax', not {scale!r}")
-    view, back = _grouped(x, axis, block)
-    if isinstance(fmt, IntFormat):
+            q, elem_max = round_float(x, fmt.element, method=method, **kw), fmt.element.max
+        return q * s, (_inside(x.abs(), elem_max) if mask else None)
+    if stats is None:  # scale="none": the format's own grid
+        if isinstance(fmt, FloatFormat):
+            return round_float(v, fmt, method=method, **kw), (
+                _inside(v.abs(), fmt.max) if mask else None)
         if fmt.signed:
-            Q = fmt.qmax
-            s = _amax(view) / Q if scale == "absmax" else torch.ones_like(view[..., :1])
-            s = torch.where(s > 0, s, torch.ones_like(s))
-            v = view / s
-            return back(round_int(v, -Q, Q, **kw) * s), back(_inside(v.abs(), Q))
-        if scale == "absmax":
-            finite = torch.where(torch.isfinite(view), view, torch.zeros_like(view))
-            lo = torch.clamp(finite.amin(dim=-1, keepdim=True), max=0)
-            hi = torch.clamp(finite.amax(dim=-1, keepdim=True), min=0)
-            s = (hi - lo) / fmt.qmax
-            s = torch.where(s > 0, s, torch.ones_like(s))
-            z = torch.round(-lo / s)
-        else:
-            s = torch.ones_like(view[..., :1])
-            z = torch.zeros_like(s)
-        v = view / s + z
-        inside = _inside(-v, 0) & _inside(v, fmt.qmax)
-        return back((round_int(v, 0, fmt.qmax, **kw) - z) * s), back(inside)
-    assert isinstance(fmt, FloatFormat)
-    if scale == "absmax":
-        s = _amax(view) / fmt.max
-        s = torch.where(s > 0, s, torch.ones_like(s))
-        v = view / s
-        return back(round_float(v, fmt, **kw) * s), back(_inside(v.abs(), fmt.max))
-    if axis is not None or block is not None:
-        raise QuantError("axis/block only apply with scale='absmax' (or an MX format)")
-    return round_float(x, fmt, **kw), _inside(x.abs(), fmt.max)
+            return round_int(v, -fmt.qmax, fmt.qmax, **kw), (
+                _inside(v.abs(), fmt.qmax) if mask else None)
+        one = torch.ones((), dtype=wd, device=v.device)
+        return _uint(v, one, one * 0, one, fmt.qmax, dmax, kw, mask)
+    tiny, up = _TINY[wd]
+    if isinstance(fmt, IntFormat) and not fmt.signed:
+        lo, hi = stats
+        p = torch.where(torch.maximum(hi, -lo) < tiny, up, 1.0)
+        lo, hi = lo * p, hi * p
+        d = hi - lo
+        s = torch.where(d < float("inf"), d / fmt.qmax, hi / fmt.qmax - lo / fmt.qmax)
+        s = torch.where(s > 0, s, 1.0)
+        return _uint(v * p, s, torch.round(-lo / s), 1.0 / p, fmt.qmax, dmax, kw, mask)
+    amax = stats[0]
+    p = torch.where(amax < tiny, up, 1.0)
+    top = fmt.qmax if isinstance(fmt, IntFormat) else fmt.max
+    s = amax * p / top
+    s = torch.where(s > 0, s, 1.0)
+    x = (v * p) / s
+    if isinstance(fmt, IntFormat):
+        y = torch.clamp(round_int(x, -top, top, **kw) * s * (1.0 / p), -dmax, dmax)
+    else:
+        y = round_float(x, fmt, method=method, **kw) * s * (1.0 / p)
+        y = torch.where(x.abs() < float("inf"), torch.clamp(y, -dmax, dmax), y)
+    return y, (_inside(x.abs(), top) if mask else None)
+
+
+def _uint(v, s, z, unscale, qmax, dmax, kw, mask):
+    x = v / s + z
+    y = torch.clamp((round_int(x, 0, qmax, **kw) - z) * s * unscale, -dmax, dmax)
+    return y, ((_inside(-x, 0) & _inside(x, qmax)) if mask else None)
 
 
 class _STE(torch.autograd.Function):
@@ -138,25 +143,25 @@ def quantize(x: torch.Tensor, fmt, *, scale: str | None = None, axis: int | None
     dequantized values.  See the module docstring for the scales and the gradient.
 
     Args:
-      fmt: a format name (``"int4"``, ``"float8_e4m3fn"``, ``"e3m2"``, ``"mxfp4_e2m1"``…)
-        or a format object.
+      fmt: a format name (``"int4"``, ``"float8_e4m3fn"``, ``"e3m2"``, ``"e8m7"``,
+        ``"mxfp4_e2m1"``…) or a format object.
       scale: "absmax" (default for integers) or "none" (default for floats).
       axis: one scale per slice along ``axis`` (``axis=0``: per output channel of a weight).
       block: one scale per ``block`` consecutive elements of the last axis.
       rounding: "nearest" (ties to even) or "stochastic" (unbiased; seed via ``generator``).
+
+    Raises :class:`~lawkit.errors.QuantError` for any bad argument.
     """
-    f = parse_format(fmt)
-    if not torch.is_tensor(x) or not x.is_floating_point():
-        raise QuantError("quantize() needs a floating-point torch tensor")
-    if rounding not in ("nearest", "stochastic"):
-        raise QuantError(f"rounding must be 'nearest' or 'stochastic', not {rounding!r}")
-    if axis is not None and block is not None:
-        raise QuantError("give either axis (per-channel) or block (per-block) scaling, not both")
-    if scale is None:
-        scale = "absmax" if isinstance(f, IntFormat) else "none"
-    xw = x.detach().to(work_dtype(x))
-    y, mask = _quantize_values(xw, f, scale, axis, block, rounding == "stochastic", generator)
-    y = y.to(x.dtype)
-    if x.requires_grad and torch.is_grad_enabled():
-        return _STE.apply(x, y, mask)
-    return y
+    opts = check_tensor(x, check_options(fmt, scale, axis, block, rounding, generator))
+    grad = x.requires_grad and torch.is_grad_enabled()
+    try:
+        y, mask = run_tiles(x.detach(), opts, quantize_tile, group_stats, combine_stats,
+                            needs_stats(opts), method=rounding_method(x.device), mask=grad,
+                            generator=generator)
+    except (RuntimeError, TypeError, ValueError, IndexError) as err:
+        raise QuantError(f"quantize(fmt={opts.fmt.name!r}) failed on a {x.dtype} tensor of "
+                         f"shape {tuple(x.shape)} on {x.device}: {err}") from err
+    return _STE.apply(x, y, mask) if grad else y
+
+
+__all__ = ["quantize", "quantize_tile", "group_stats", "work_dtype"]

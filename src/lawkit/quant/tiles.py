@@ -1,0 +1,79 @@
+"""Grouping and tiled execution for the eager quantizer.
+
+A tensor is viewed as (groups, group_len): one row per scale group (the whole tensor, one
+slice along ``axis``, or one ``block``).  Eager mode walks that view in cache-sized tiles —
+whole rows when a row is short, column chunks of one row (after a reduction pass for its
+scale) when it is long — so each elementwise temporary lives in cache instead of costing a
+fresh full-size allocation; results are written straight into the output.  The arithmetic
+per element is the same as on the whole tensor (the compiled path), so results are
+identical.  On CUDA the whole view is one tile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .kernels import work_dtype
+
+TILE = 1 << 16  # elements per tile on CPU (256 KiB of float32)
+
+
+def group_view(x: torch.Tensor, axis: int | None, block: int | None):
+    """(view of x as (groups, group_len), function mapping such a tensor back to x's shape)."""
+    if block is not None:
+        n = x.shape[-1]
+        pad = (-n) % block
+        xp = F.pad(x, (0, pad)) if pad else x
+        view = xp.reshape(-1, block)
+
+        def back(t):
+            t = t.reshape(*x.shape[:-1], n + pad)
+            return t[..., :n] if pad else t
+        return view, back
+    if axis is not None:
+        moved = x.movedim(axis, 0)
+        view = moved.reshape(moved.shape[0], -1)
+        return view, lambda t: t.reshape(moved.shape).movedim(0, axis)
+    return x.reshape(1, -1), lambda t: t.reshape(x.shape)
+
+
+def run_tiles(x: torch.Tensor, opts, tile_fn: Callable, stats_fn: Callable, combine: Callable,
+              with_stats: bool, *, method: str, mask: bool, generator=None):
+    """Eager fake quantization of ``x`` (any float dtype): returns (y in x's dtype, mask)."""
+    view, back = group_view(x, opts.axis, opts.block)
+    wd = work_dtype(x)
+    rows, cols = view.shape
+    out = torch.empty(view.shape, dtype=x.dtype, device=x.device)
+    inside = torch.empty(view.shape, dtype=torch.bool, device=x.device) if mask else None
+    if view.numel() == 0:
+        return back(out), (back(inside) if mask else None)
+    noise = (torch.rand(view.shape, dtype=wd, device=x.device, generator=generator)
+             if opts.stochastic else None)
+    tile = TILE if x.device.type == "cpu" else view.numel()
+
+    def apply(r0, r1, c0, c1, stats):
+        v = view[r0:r1, c0:c1].to(wd)
+        st = stats if stats is not None or not with_stats else stats_fn(v, opts)
+        y, m = tile_fn(v, st, opts, noise=None if noise is None else noise[r0:r1, c0:c1],
+                       method=method, mask=mask)
+        out[r0:r1, c0:c1].copy_(y)
+        if mask:
+            inside[r0:r1, c0:c1].copy_(m)
+
+    if cols <= tile:  # whole rows per tile: the scale is computed inside the tile
+        step = max(1, tile // cols)
+        for r0 in range(0, rows, step):
+            apply(r0, min(rows, r0 + step), 0, cols, None)
+    else:  # long rows: one reduction pass for the row's scale, then column tiles
+        for r in range(rows):
+            stats = None
+            if with_stats:
+                for c0 in range(0, cols, tile):
+                    s = stats_fn(view[r:r + 1, c0:c0 + tile].to(wd), opts)
+                    stats = s if stats is None else combine(stats, s, opts)
+            for c0 in range(0, cols, tile):
+                apply(r, r + 1, c0, min(cols, c0 + tile), stats)
+    return back(out), (back(inside) if mask else None)
