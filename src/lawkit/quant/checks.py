@@ -80,8 +80,5 @@ def check_tensor(x, opts: Options) -> Options:
             raise QuantError(f"axis {axis} is out of range for a tensor with {x.dim()} dims")
         axis %= x.dim()
     if block is not None:
-        if x.dim() == 0:
-            what = "MX formats need" if isinstance(opts.fmt, MXFormat) else "block scaling needs"
-            raise QuantError(f"{what} a tensor with at least one dimension")
-        block = max(1, min(block, x.shape[-1]))
+        block = max(1, min(block, x.shape[-1] if x.dim() else 1))
     return Options(opts.fmt, opts.scale, axis, block, opts.stochastic)

@@ -98,14 +98,14 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
     tiny, up = _TINY[wd]
     if isinstance(fmt, IntFormat) and not fmt.signed:
         lo, hi = stats
-        p = torch.where(torch.maximum(hi, -lo) < tiny, up, 1.0)
+        p = torch.ones_like(hi).masked_fill(torch.maximum(hi, -lo) < tiny, up)
         lo, hi = lo * p, hi * p
         d = hi - lo
         s = torch.where(d < float("inf"), d / fmt.qmax, hi / fmt.qmax - lo / fmt.qmax)
         s = torch.where(s > 0, s, 1.0)
         return _uint(v * p, s, torch.round(-lo / s), 1.0 / p, fmt.qmax, dmax, kw, mask)
     amax = stats[0]
-    p = torch.where(amax < tiny, up, 1.0)
+    p = torch.ones_like(amax).masked_fill(amax < tiny, up)
     top = fmt.qmax if isinstance(fmt, IntFormat) else fmt.max
     s = amax * p / top
     s = torch.where(s > 0, s, 1.0)

@@ -24,6 +24,8 @@ TILE = 1 << 16  # elements per tile on CPU (256 KiB of float32)
 def group_view(x: torch.Tensor, axis: int | None, block: int | None):
     """(view of x as (groups, group_len), function mapping such a tensor back to x's shape)."""
     if block is not None:
+        if x.dim() == 0:  # a scalar is one block of one
+            return x.reshape(1, 1), lambda t: t.reshape(())
         n = x.shape[-1]
         pad = (-n) % block
         xp = F.pad(x, (0, pad)) if pad else x
@@ -35,7 +37,7 @@ def group_view(x: torch.Tensor, axis: int | None, block: int | None):
         return view, back
     if axis is not None:
         moved = x.movedim(axis, 0)
-        view = moved.reshape(moved.shape[0], -1)
+        view = moved.reshape(moved.shape[0], x.numel() // max(1, moved.shape[0]))
         return view, lambda t: t.reshape(moved.shape).movedim(0, axis)
     return x.reshape(1, -1), lambda t: t.reshape(x.shape)
 
