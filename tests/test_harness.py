@@ -18,12 +18,22 @@ from conftest import ROOT
 from lawkit.harness.data import load_corpus, split
 from lawkit.harness.ptq import gptq, gptq_weight, rtn
 from lawkit.harness.store import RunStore, StoreError
-from lawkit.harness.sweep import bits_of, export_rows, load_spec, qat_config, run_sweep
+from lawkit.harness.precision import bits_of, qat_config
+from lawkit.harness.sweep import export_rows, load_spec, run_sweep
 from lawkit.harness.tinylm import ModelConfig, TinyLM
 from lawkit.harness.train import TrainConfig, evaluate, train
 from lawkit.quant import quantize
 
 SMOKE = ROOT / "examples" / "sweeps" / "smoke.toml"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models train ~10× faster on one intra-op thread on a shared machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +98,63 @@ def test_ptq_of_a_trained_model(data):
     assert losses["rtn8"] == pytest.approx(rec["val_loss"], abs=0.01)
     assert losses["rtn3"] > rec["val_loss"] and losses["gptq3"] < losses["rtn3"]
     assert torch.equal(model.head.weight, copy.deepcopy(model).head.weight)  # head left alone
+
+
+def _ptq_losses(model, data, fmts, method="rtn"):
+    import copy
+
+    val = data.val_batches(16, model.cfg.seq, 4)
+    calib = [data.batch(np.random.default_rng(9), 16, model.cfg.seq)[:, :-1] for _ in range(2)]
+    out = {}
+    for fmt in fmts:
+        m = copy.deepcopy(model)
+        rtn(m, fmt) if method == "rtn" else gptq(m, calib, fmt)
+        out[fmt] = evaluate(m, val)
+    return evaluate(model, val), out
+
+
+@pytest.fixture(scope="module")
+def int4_weight_model(data):
+    cfg, tc = ModelConfig(width=32, depth=1), TrainConfig(tokens=40_000)
+    return train(cfg, tc, data, qat_config({"weight": "int4", "activation": "int8", "kv": "none"}))[0]
+
+
+def test_ptq_of_a_qat_model_replaces_the_training_quantizer(int4_weight_model, data):
+    """Kumar et al.'s semantics: the latent weights are quantized to P_post and the training
+    weight quantizer is replaced, so PTQ at the training format is exactly a no-op."""
+    base, losses = _ptq_losses(int4_weight_model, data, ["int4", "int3", "int2", "int8"])
+    assert losses["int4"] == base                       # exactly: same grid, same scales
+    assert base < losses["int3"] < losses["int2"]       # below the training format it degrades
+    assert losses["int8"] != base                       # not stacked onto the int4 grid
+    import copy
+    m = rtn(copy.deepcopy(int4_weight_model), "int3")
+    assert m.blocks[0].q.weight_spec.fmt is None               # replaced, not stacked
+    assert m.blocks[0].q.activation_spec.fmt == "int8"         # activations stay as trained
+    assert int4_weight_model.blocks[0].q.weight_spec.fmt == "int4"
+    m = gptq(copy.deepcopy(int4_weight_model), [data.val_batches(4, 64, 1)[0][:, :-1]], "int3")
+    assert m.blocks[0].down.weight_spec.fmt is None
+
+
+def test_two_bit_trained_model_is_not_zero_degraded_everywhere(data):
+    cfg, tc = ModelConfig(width=32, depth=1), TrainConfig(tokens=20_000)
+    model = train(cfg, tc, data, qat_config({"weight": "int2", "activation": "none", "kv": "none"}))[0]
+    for method in ("rtn", "gptq"):
+        base, losses = _ptq_losses(model, data, ["int2", "int3", "int4"], method)
+        assert losses["int3"] != base and losses["int4"] != base, method
+    assert _ptq_losses(model, data, ["int2"])[1]["int2"] == base
+
+
+def test_float_training_formats(data):
+    """e2m1 / e3m2 / e4m3 weights train (per-channel absmax scales) and count their bits."""
+    cfg, tc = ModelConfig(width=32, depth=1), TrainConfig(tokens=20_000)
+    full = train(cfg, tc, data)[1]["val_loss"]
+    for fmt, bits in [("e2m1", 4), ("e3m2", 6), ("float8_e4m3fn", 8)]:
+        model, rec = train(cfg, tc, data, qat_config({"weight": fmt, "activation": "none",
+                                                      "kv": "none"}))
+        assert bits_of(fmt) == bits
+        assert np.isfinite(rec["val_loss"]) and abs(rec["val_loss"] - full) < 0.3
+        base, losses = _ptq_losses(model, data, [fmt])
+        assert losses[fmt] == base
 
 
 def test_corpus_sources(tmp_path):

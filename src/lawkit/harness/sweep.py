@@ -17,31 +17,19 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LawkitError
 from ..quant import QuantSpec
+from .precision import bits_of, qat_config  # noqa: F401  (re-exported)
 from .store import RunStore
-from .tinylm import ModelConfig, QATConfig
+from .tinylm import ModelConfig
 
 
 def _hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
-
-
-def bits_of(fmt: str | None) -> float:
-    """Bits of a format name: int4 → 4, e2m1 / float4_e2m1fn → 4, none → 16."""
-    if fmt in (None, "none", "bf16"):
-        return 16.0
-    name = fmt.lower()
-    if m := re.fullmatch(r"u?int(\d+)", name):
-        return float(m.group(1))
-    if m := re.search(r"e(\d+)m(\d+)", name):
-        return 1.0 + int(m.group(1)) + int(m.group(2))
-    raise LawkitError(f"cannot tell the bits of format {fmt!r}")
 
 
 def _train_formats(entry) -> dict:
@@ -51,13 +39,6 @@ def _train_formats(entry) -> dict:
         return {k: entry.get(k, "none") for k in ("weight", "activation", "kv")}
     raise LawkitError(f"a [grid] train entry must be a format name or a table with weight/"
                       f"activation/kv, not {entry!r}")
-
-
-def qat_config(formats: dict) -> QATConfig:
-    def spec(fmt, axis=None):
-        return QuantSpec(None if fmt == "none" else fmt, axis=axis)
-    return QATConfig(weight=spec(formats["weight"], axis=0), activation=spec(formats["activation"]),
-                     kv=spec(formats["kv"]))
 
 
 @dataclass(frozen=True)
