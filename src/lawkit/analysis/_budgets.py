@@ -165,4 +165,5 @@ def cluster(c: np.ndarray, tolerance: float) -> np.ndarray:
 def budget_value(c: np.ndarray, from_column: bool) -> float:
     """One budget's C: the median of a compute column's values, else the geometric mean of
     the rows' k·N·D."""
-    return float(np.median(c)) if from_column else float(np.exp(np.mean(np.log(c))))
+    value = float(np.median(c)) if from_column else float(np.exp(np.mean(np.log(c))))
+    return float(f"{value:.12g}")  # 1e18, not 9.999999999999986e17
