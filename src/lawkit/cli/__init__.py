@@ -21,6 +21,8 @@ COMMANDS = {
     "sweep": "Train and quantize a grid of tiny LMs into a resumable run store",
     "runs": "List or export (--csv) the runs of a store",
     "validate": "Check a law's term (e.g. N_eff, δ_PTQ) against measured effects",
+    "isoflop": "Approach 2: IsoFLOP profiles → N*(C), D*(C) power laws with intervals",
+    "envelope": "Approach 1: lower envelope of loss vs compute → N*(C) power law",
 }
 
 
