@@ -44,15 +44,43 @@ def test_kv_hook_and_training_step_moves_weights():
     assert not torch.equal(before, model.weight) and losses[-1] < losses[0]
 
 
+def _bits(t: torch.Tensor) -> torch.Tensor:
+    return t.view(torch.int32) if t.dtype == torch.float32 else t.view(torch.int64)
+
+
+def _mx_inside(x: torch.Tensor, emax: int, elem_max: float) -> torch.Tensor:
+    """Independent clipped-STE mask for MX: |x| ≤ elem_max·2^(⌊log2 amax⌋ − emax) per block."""
+    b = x.reshape(-1, 32).double()
+    amax = b.abs().amax(dim=1, keepdim=True)
+    s = 2.0 ** (torch.floor(torch.log2(amax)) - emax)
+    return (b.abs() <= elem_max * s).reshape(x.shape)
+
+
 def test_compiled_quantizer_equals_eager():
     from lawkit.quant import compile_quantizer
 
-    x = torch.randn(64, 96)
-    for fmt, kw in [("int4", {"axis": 0}), ("mxfp4_e2m1", {})]:
+    torch.manual_seed(0)
+    x = torch.randn(64, 96) * torch.exp(torch.randn(64, 96))
+    x[3, :32] = 0.0
+    x[5, 40:43] = torch.tensor([1000.0, -600.0, 450.0])  # beyond float8_e4m3fn's 448
+    for fmt, kw in [("int4", {"axis": 0}), ("mxfp4_e2m1", {}), ("float8_e4m3fn", {}),
+                    ("e8m7", {}), ("e3m2", {"scale": "absmax", "axis": 1})]:
         q = compile_quantizer(fmt, **kw)
         out = torch.empty_like(x)
-        assert torch.equal(q(x, out), quantize(x, fmt, **kw))
-        assert torch.equal(q(x), quantize(x, fmt, **kw))
+        eager = quantize(x, fmt, **kw)
+        assert torch.equal(_bits(q(x, out)), _bits(eager)), fmt  # bit-identical, −0 included
+        assert torch.equal(_bits(q(x)), _bits(eager)), fmt
         xg = x.clone().requires_grad_(True)
         q(xg).sum().backward()
-        assert torch.equal(xg.grad, torch.ones_like(x)) or fmt.startswith("mx")
+        if fmt == "mxfp4_e2m1":  # elements beyond ±6·scale are clipped: their gradient is 0
+            expected = _mx_inside(x, 2, 6.0)
+            assert 0 < (~expected).sum() < expected.sum()  # both kinds occur
+        elif fmt == "float8_e4m3fn":
+            expected = x.abs() <= 448
+            assert (~expected).any()
+        else:  # absmax scales and bfloat16's range: nothing is clipped
+            expected = torch.ones_like(x, dtype=torch.bool)
+        assert torch.equal(xg.grad, expected.to(x.dtype)), fmt
+        xe = x.clone().requires_grad_(True)
+        quantize(xe, fmt, **kw).sum().backward()
+        assert torch.equal(xe.grad, xg.grad)

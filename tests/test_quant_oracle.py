@@ -247,9 +247,26 @@ def test_int_blocks_and_uint_asymmetric():
         assert np.allclose(got[:, j:j + 32], np.stack([ref_int(r, 4) for r in x[:, j:j + 32]]), atol=1e-6)
     y = rng.uniform(0.5, 3.0, 1000).astype(np.float32)  # all positive: zero point at 0
     q = quantize(torch.from_numpy(y), "uint4").numpy()
-    s = 3.0 / 15
     assert np.allclose(q, np.clip(np.round(y / (y.max() / 15)), 0, 15) * (y.max() / 15), atol=1e-6)
-    assert len(np.unique(q)) <= 16 and s > 0
+    w = np.concatenate([rng.uniform(-1.0, 3.0, 999), [0.0]]).astype(np.float32)
+    got = quantize(torch.from_numpy(w), "uint4").numpy()
+    assert np.allclose(got, ref_uint(w, 4), rtol=0, atol=1e-6)
+    s = (w.max() - w.min()) / 15
+    levels = np.unique(got)
+    assert len(levels) == 16 and got[-1] == 0.0  # every level used; 0 exactly representable
+    assert np.allclose(np.diff(levels), s, rtol=1e-5)  # evenly spaced by the scale
+    assert abs(levels[0] - w.min()) <= s / 2 and abs(levels[-1] - w.max()) <= s / 2
+    per_row = quantize(torch.from_numpy(x), "uint3", axis=0).numpy()
+    assert np.allclose(per_row, np.stack([ref_uint(r, 3) for r in x]), rtol=0, atol=1e-6)
+
+
+def ref_uint(x: np.ndarray, bits: int) -> np.ndarray:
+    """Asymmetric uint{bits} by the formula: s = (max(x,0) − min(x,0))/(2^k − 1), z = round(−lo/s)."""
+    Q = 2**bits - 1
+    lo, hi = min(x.min(), 0.0), max(x.max(), 0.0)
+    s = (hi - lo) / Q if hi > lo else 1.0
+    z = np.round(-lo / s)
+    return (np.clip(np.round(x / s) + z, 0, Q) - z) * s
 
 
 def ref_mx(x: np.ndarray, name: str) -> np.ndarray:

@@ -95,6 +95,12 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
                 _inside(v.abs(), fmt.qmax) if mask else None)
         one = torch.ones((), dtype=wd, device=v.device)
         return _uint(v, one, one * 0, one, fmt.qmax, dmax, kw, mask)
+    if isinstance(fmt, FloatFormat) and wd == torch.float32 and fmt.emax >= 100:
+        # E = 8 with an absmax scale: s = max|x|/fmt.max (~2^-128) is subnormal in float32
+        y, m = quantize_tile(v.double(), tuple(t.double() for t in stats), opts, mask=mask,
+                             noise=None if noise is None else noise.double(), method=method)
+        y = torch.where(y.abs() < float("inf"), torch.clamp(y, -dmax, dmax), y)
+        return y.float(), m
     tiny, up = _TINY[wd]
     if isinstance(fmt, IntFormat) and not fmt.signed:
         lo, hi = stats
