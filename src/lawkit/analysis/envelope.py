@@ -1,16 +1,17 @@
 """Approach 1 (Hoffmann et al. 2022): the lower envelope of loss against compute.
 
 Input: runs of several model sizes, each with several training lengths or intermediate
-checkpoints (columns N, D, L; compute from a column or ``C = k·N·D``).  Each size's loss
+checkpoints (columns N, D, L; compute from a column or ``C = k·N·D``).  Each run's loss
 curve is the piecewise-linear interpolation of log L over log C through its points (losses
-at the same C averaged), defined only between its first and last point.  On a log grid of
-C (``points_per_decade``), the envelope is the minimum over the sizes whose curves cover C;
+at the same C averaged), defined only between its first and last point; a size's loss at C
+is the lowest of its runs' (by default all rows of a size form one run).  On a log grid of
+C (``points_per_decade``), the envelope is the minimum over the sizes that reach C;
 N*(C) is the vertex of the parabola in log10 N through the best size and its two
 neighbouring sizes, L*(C) its value there, and D*(C) = C/(k·N*).  A grid point whose best
 size is the smallest or largest size covering it is not bracketed and is left out of the
 power laws (as are points covered by fewer than 3 sizes).
 
-Intervals: each bootstrap draw resamples every size's points with replacement and rebuilds
+Intervals: each bootstrap draw resamples every run's points with replacement and rebuilds
 the curves, so it carries the measurement noise of the checkpoints; the exponents' intervals
 are formed as for Approach 2 (:mod:`lawkit.analysis.powerlaw`).  The grid points are not
 independent (neighbours share the same runs), so only the bootstrap part is meaningful here;
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,9 +37,10 @@ from .powerlaw import LossLaw, PowerLaw, _num
 
 @dataclass(frozen=True, kw_only=True)
 class Curve:
-    """One model size's loss curve: log10 C and log L at its (deduplicated) points."""
+    """One run's loss curve: log10 C and log L at its (deduplicated) points."""
 
     N: float
+    size: str
     logC: np.ndarray = field(repr=False)
     logL: np.ndarray = field(repr=False)
 
@@ -75,24 +77,31 @@ class EnvelopeResult:
         return "<pre>" + html.escape(self.report()) + "</pre>"
 
 
-def _curves(logn: np.ndarray, logc: np.ndarray, logl: np.ndarray, keys: np.ndarray) -> list:
+def _curves(logn, logc, logl, size_keys, run_keys) -> list:
+    """One :class:`Curve` per run (2+ distinct C), sorted by size."""
     out = []
-    for key in np.unique(keys):
-        rows = keys == key
+    pairs = np.array([f"{a}\x1f{b}" for a, b in zip(size_keys, run_keys)])
+    for key in np.unique(pairs):
+        rows = pairs == key
         cs, inv = np.unique(np.round(logc[rows], 12), return_inverse=True)
         if len(cs) < 2:
             continue
         ls = np.bincount(inv, weights=logl[rows]) / np.bincount(inv)
-        out.append(Curve(N=float(10 ** np.median(logn[rows])), logC=cs, logL=ls))
+        out.append(Curve(N=float(10 ** np.median(logn[rows])), size=str(size_keys[rows][0]),
+                         logC=cs, logL=ls))
     return sorted(out, key=lambda c: c.N)
 
 
-def _at(curves, x_grid):
-    """Loss matrix (sizes × grid) from the curves, NaN where a curve does not reach."""
-    out = np.full((len(curves), len(x_grid)), np.nan)
-    for i, cv in enumerate(curves):
+def _at(curves, sizes, x_grid):
+    """Loss matrix (sizes × grid): per size the lowest of its runs' curves, NaN where none
+    of them reaches."""
+    out = np.full((len(sizes), len(x_grid)), np.nan)
+    index = {s: i for i, s in enumerate(sizes)}
+    for cv in curves:
         inside = (x_grid >= cv.logC[0] - 1e-12) & (x_grid <= cv.logC[-1] + 1e-12)
-        out[i, inside] = np.exp(np.interp(x_grid[inside], cv.logC, cv.logL))
+        row = out[index[cv.size]]
+        vals = np.exp(np.interp(x_grid[inside], cv.logC, cv.logL))
+        row[inside] = np.fmin(row[inside], vals)
     return out
 
 
@@ -133,17 +142,22 @@ def _optima(logn, loss):
 
 
 def envelope(data, *, compute: str | None = None, budget: str | None = None,
-             size: str | None = None, points_per_decade: int = 10, bootstrap: int = 200,
+             size: str | None = None, run: Sequence[str] | str | None = None,
+             points_per_decade: int = 10, bootstrap: int = 200,
              seed: int = 0, mapping: Mapping[str, str] | None = None,
              ci_level: float = 0.95) -> EnvelopeResult:
     """Approach 1 on runs with columns N, D (optional with ``compute``), L.
 
     Args:
       size: a column naming each row's model (default: rows with equal N are one size).
+      run: column(s) that identify a training run within a size (its checkpoints form one
+        curve; a size's loss at C is the lowest of its runs').  Default: one run per size.
       points_per_decade: density of the log C grid the envelope is evaluated on.
       bootstrap: resamples of each size's points (0: regression t-intervals only).
       Other arguments as :func:`lawkit.analysis.isoflop`.
     """
+    if isinstance(run, str):
+        run = (run,)
     if not (isinstance(points_per_decade, int) and points_per_decade >= 1):
         raise AnalysisError(f"points_per_decade must be a positive integer, not {points_per_decade!r}")
     if not (isinstance(bootstrap, int) and bootstrap >= 0):
@@ -151,26 +165,31 @@ def envelope(data, *, compute: str | None = None, budget: str | None = None,
     if not (0 < ci_level < 1):
         raise AnalysisError(f"ci_level must be in (0, 1), not {ci_level!r}")
     runs = read_runs(data, compute=compute, budget=budget, mapping=mapping)
-    if size is not None:
-        if size not in runs.frame.columns:
-            raise DataError(f"data has no size column {size!r} (columns: "
-                            f"{', '.join(map(str, runs.frame.columns))})")
-        keys = runs.frame[size].astype(str).to_numpy()
-    else:
-        keys = np.round(np.log10(runs.N), 9)
+    frame = runs.frame
+    for role, col in (("size", size), *(("run", c) for c in (run or ()))):
+        if col is not None and col not in frame.columns:
+            raise DataError(f"data has no {role} column {col!r} (columns: "
+                            f"{', '.join(map(str, frame.columns))})")
     logn, logc, logl = np.log10(runs.N), np.log10(runs.C), np.log(runs.L)
-    curves = _curves(logn, logc, logl, keys)
-    if len(curves) < 3:
-        raise AnalysisError(f"the envelope needs at least 3 model sizes with 2 or more points "
-                            f"each; the data has {len(curves)}")
+    size_keys = (frame[size].astype(str).to_numpy() if size is not None
+                 else np.array([f"{v:.9f}" for v in logn]))
+    run_keys = (frame[list(run)].astype(str).agg("|".join, axis=1).to_numpy() if run
+                else size_keys)
+    curves = _curves(logn, logc, logl, size_keys, run_keys)
+    sizes = list(dict.fromkeys(cv.size for cv in curves))  # ordered by N
+    if len(sizes) < 3:
+        raise AnalysisError(f"the envelope needs at least 3 model sizes with a run of 2 or more "
+                            f"points; the data has {len(sizes)}")
+    size_n = np.array([np.median([cv.N for cv in curves if cv.size == s]) for s in sizes])
     k_eff = (runs.equation.k if runs.D is None
              else float(np.exp(np.mean(np.log(runs.C / (runs.N * runs.D))))))
     lo, hi = min(c.logC[0] for c in curves), max(c.logC[-1] for c in curves)
     x_grid = np.arange(math.floor(lo * points_per_decade), math.ceil(hi * points_per_decade) + 1)
     x_grid = x_grid / points_per_decade
     x_grid = x_grid[(x_grid >= lo - 1e-12) & (x_grid <= hi + 1e-12)]
-    size_logn = np.log10([c.N for c in curves])
-    best = _optima(size_logn, _at(curves, x_grid))
+    size_logn = np.log10(size_n)
+    loss = _at(curves, sizes, x_grid)
+    best = _optima(size_logn, loss)
     rng = np.random.default_rng(seed)
     draws = np.full((len(x_grid), bootstrap, 3), np.nan)
     for b in range(bootstrap):
@@ -179,8 +198,9 @@ def envelope(data, *, compute: str | None = None, budget: str | None = None,
             pick = np.unique(rng.integers(0, len(cv.logC), len(cv.logC)))
             if len(pick) < 2:
                 pick = np.array([0, len(cv.logC) - 1])
-            resampled.append(Curve(N=cv.N, logC=cv.logC[pick], logL=cv.logL[pick]))
-        for j, (xv, yv, _, reason, _, _) in enumerate(_optima(size_logn, _at(resampled, x_grid))):
+            resampled.append(Curve(N=cv.N, size=cv.size, logC=cv.logC[pick], logL=cv.logL[pick]))
+        for j, (xv, yv, _, reason, _, _) in enumerate(_optima(size_logn,
+                                                              _at(resampled, sizes, x_grid))):
             if not reason:
                 n_opt = 10.0**xv
                 draws[j, b] = (n_opt, 10.0 ** x_grid[j] / (k_eff * n_opt), yv)
@@ -198,11 +218,12 @@ def envelope(data, *, compute: str | None = None, budget: str | None = None,
             C=c, n_points=int(cover.sum()), N_opt=n_opt, N_opt_ci=_ci(d[:, 0], ci_level),
             D_opt=c / (k_eff * n_opt), D_opt_ci=_ci(d[:, 1], ci_level), L_opt=float(yv),
             L_opt_ci=_ci(d[:, 2], ci_level), bracketed=not reason, reason=reason,
-            N=np.array([cv.N for cv in curves])[cover], L=_at(curves, x_grid[j:j + 1])[cover, 0],
+            N=size_n[cover], L=loss[cover, j],
             profile=prof, draws=d))
     settings = {"points_per_decade": points_per_decade, "bootstrap": bootstrap, "seed": seed,
                 "ci_level": ci_level, "compute": compute, "budget": runs.equation.text,
-                "size": size, "n_sizes": len(curves)}
+                "size": size, "run": list(run) if run else None, "n_sizes": len(sizes),
+                "n_runs": len(curves)}
     n_law, d_law, l_law = power_laws(budgets, ci_level)
     return EnvelopeResult(budgets=tuple(budgets), N_law=n_law, D_law=d_law, L_law=l_law,
                           curves=tuple(curves), settings=settings)

@@ -11,6 +11,9 @@ def add_arguments(p) -> None:
     add_source_options(p)
     p.add_argument("--size", metavar="COL",
                    help="column naming each run's model (default: equal N = one size)")
+    p.add_argument("--run", metavar="COL[,COL]",
+                   help="column(s) identifying a training run within a size (its checkpoints "
+                        "form one curve); default: one run per size")
     p.add_argument("--points-per-decade", type=int, default=10, metavar="K",
                    help="density of the compute grid (default 10 per decade)")
 
@@ -18,7 +21,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from ..analysis.envelope import envelope
 
-    result = envelope(args.data, compute=args.compute, budget=args.budget, size=args.size,
+    run = [c.strip() for c in args.run.split(",") if c.strip()] if args.run else None
+    result = envelope(args.data, compute=args.compute, budget=args.budget, size=args.size, run=run,
                       points_per_decade=args.points_per_decade, bootstrap=args.bootstrap,
                       seed=args.seed, mapping=key_values(args.map, "--map", numeric=False),
                       ci_level=args.level)

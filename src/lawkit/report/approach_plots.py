@@ -84,15 +84,17 @@ def plot_optima(result, title: str | None = None):
 
 
 def plot_envelope(result, title: str | None = None):
-    """Loss against C for every size, the envelope, and the envelope's minima."""
+    """Loss against C for every run (coloured by size), the envelope, and its minima."""
     from matplotlib import colormaps
 
     fig, ax = _subplots(figsize=(7, 4.6))
     cmap = colormaps["viridis"]
-    n = len(result.curves)
+    logn = np.log10([cv.N for cv in result.curves])
+    span = max(float(logn.max() - logn.min()), 1e-9)
+    first, last = int(np.argmin(logn)), int(np.argmax(logn))
     for i, cv in enumerate(result.curves):
-        ax.plot(10**cv.logC, np.exp(cv.logL), color=cmap(i / max(n - 1, 1)), lw=0.9,
-                alpha=0.8, label=f"N = {cv.N:.3g}" if i in (0, n - 1) else None)
+        ax.plot(10**cv.logC, np.exp(cv.logL), color=cmap((logn[i] - logn.min()) / span), lw=0.9,
+                alpha=0.8, label=f"N = {cv.N:.3g}" if i in (first, last) else None)
     cs = np.array([b.C for b in result.budgets])
     ls = np.array([b.L_opt for b in result.budgets])
     ok = np.isfinite(ls)
