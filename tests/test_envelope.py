@@ -13,7 +13,7 @@ import pytest
 from lawkit.analysis import envelope, isoflop
 from lawkit.cli import main
 from lawkit.errors import AnalysisError, DataError
-from lawkit.examples.synthetic import CHINCHILLA, isoflop_grid, ladder, n_opt
+from lawkit.examples.synthetic import CHINCHILLA, ladder, n_opt
 
 A_TRUE = CHINCHILLA["beta"] / (CHINCHILLA["alpha"] + CHINCHILLA["beta"])
 

@@ -82,7 +82,8 @@ def parse_budget(text: str | None) -> BudgetEquation:
             k *= factor
         elif value in ("N", "D"):
             if value in seen:
-                raise AnalysisError(f"budget {text!r}: {value} appears twice (column {col}); {expect}")
+                raise AnalysisError(f"budget {text!r}: {value} appears twice (column {col}); "
+                                    f"{expect}")
             seen.append(value)
         else:
             raise AnalysisError(f"budget {text!r}: unknown name {value!r} at column {col}; the "

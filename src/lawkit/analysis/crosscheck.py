@@ -122,7 +122,8 @@ def parametric_exponent(fit, c_range: tuple[float, float], *, budget: str | None
     name, text = _budget(law, budget)
     c1, c2 = (float(v) for v in c_range)
     if not (0 < c1 < c2 and math.isfinite(c2)):
-        raise AnalysisError(f"the compute range must be two increasing positive numbers, not {c_range}")
+        raise AnalysisError(f"the compute range must be two increasing positive numbers, "
+                            f"not {c_range}")
     span = math.log(c2 / c1)
 
     def slope(values) -> float:
@@ -183,7 +184,9 @@ def crosscheck(fit=None, *, isoflop=None, envelope=None, data=None, budget: str 
     (``isoflop``, an IsoFlopResult) and Approach 1 (``envelope``, an EnvelopeResult).
 
     With ``data`` and no ``isoflop`` result, Approach 2 is run on ``data`` with the fit's
-    column mapping and ``isoflop_options`` (e.g. ``compute="flops"``, ``window=0.5``).
+    column mapping, ``budget`` and ``isoflop_options`` (e.g. ``compute="flops"``,
+    ``window=0.5``, ``bootstrap=200``).  ``budget`` (default: the law's own, else
+    ``C = 6·N·D``) is also the constraint of the parametric frontier.
     ``c_range`` (default: the range of Approach 2's, else Approach 1's, bracketed budgets)
     is where the parametric frontier's slope is measured.  At least two estimates are needed.
     """
@@ -195,7 +198,8 @@ def crosscheck(fit=None, *, isoflop=None, envelope=None, data=None, budget: str 
         mapping = dict(getattr(fit, "mapping", {}) or {})
         out = fit.law.output.name if fit is not None else "L"
         cols = {"N": mapping.get("N", "N"), "D": mapping.get("D", "D"), "L": mapping.get(out, out)}
-        isoflop = run_isoflop(data, mapping=cols, ci_level=level, **isoflop_options)
+        isoflop = run_isoflop(data, mapping=cols, budget=budget, ci_level=level,
+                              **isoflop_options)
     estimates = []
     ranges = [tuple(f(b.C for b in r.used) for f in (min, max))
               for r in (isoflop, envelope) if r is not None]

@@ -159,7 +159,8 @@ def envelope(data, *, compute: str | None = None, budget: str | None = None,
     if isinstance(run, str):
         run = (run,)
     if not (isinstance(points_per_decade, int) and points_per_decade >= 1):
-        raise AnalysisError(f"points_per_decade must be a positive integer, not {points_per_decade!r}")
+        raise AnalysisError(f"points_per_decade must be a positive integer, "
+                            f"not {points_per_decade!r}")
     if not (isinstance(bootstrap, int) and bootstrap >= 0):
         raise AnalysisError(f"bootstrap must be a non-negative integer, not {bootstrap!r}")
     if not (0 < ci_level < 1):
@@ -210,9 +211,10 @@ def envelope(data, *, compute: str | None = None, budget: str | None = None,
         n_opt = 10.0**xv if math.isfinite(xv) else math.nan
         prof = None
         if coef is not None:
+            window = np.zeros(int(cover.sum()), dtype=bool)
+            window[pos - 1:pos + 2] = True  # the best covering size and its two neighbours
             prof = Profile(coef=tuple(float(v) for v in coef), center=0.0, x_opt=float(xv),
-                           window=np.zeros(int(cover.sum()), dtype=bool))
-            prof.window[pos - 1:pos + 2] = True
+                           window=window)
         d = draws[j]
         budgets.append(BudgetProfile(
             C=c, n_points=int(cover.sum()), N_opt=n_opt, N_opt_ci=_ci(d[:, 0], ci_level),

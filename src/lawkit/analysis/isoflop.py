@@ -238,7 +238,8 @@ def isoflop(data, *, compute: str | None = None, budget: str | None = None,
         raise AnalysisError(f"profile must be 'parabola' or 'cubic', not {profile!r}")
     half = math.inf if window is None else float(window)
     if not (half > 0):
-        raise AnalysisError(f"window must be a positive number of decades (or None), not {window!r}")
+        raise AnalysisError(f"window must be a positive number of decades (or None), "
+                            f"not {window!r}")
     if not (isinstance(bootstrap, int) and bootstrap >= 0):
         raise AnalysisError(f"bootstrap must be a non-negative integer, not {bootstrap!r}")
     if not (0 < ci_level < 1):

@@ -88,7 +88,8 @@ def fit_power_law(c, y, draws: np.ndarray | None = None, *, level: float = 0.95)
     if len(c) > 2 and math.isfinite(se):
         t = float(stats.t.ppf(1 - q, len(c) - 2))
         se_i = se * math.sqrt(float(np.sum(x**2)) / len(x))  # SE of the intercept
-        parts.append(((slope - t * se, slope + t * se), (intercept - t * se_i, intercept + t * se_i)))
+        parts.append(((slope - t * se, slope + t * se),
+                      (intercept - t * se_i, intercept + t * se_i)))
         methods.append("regression")
     if draws is not None and draws.size:
         with np.errstate(divide="ignore", invalid="ignore"):

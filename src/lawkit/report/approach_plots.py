@@ -70,7 +70,8 @@ def plot_optima(result, title: str | None = None):
         lo, hi = law.ci
         ax.plot(cs, law.at(cs), color=color, lw=1.2,
                 label=f"{sym}* = {law.coef:.3g}·C^{law.exponent:.3f} [{lo:.3f}, {hi:.3f}]")
-        out = [b for b in result.budgets if not b.bracketed and np.isfinite(getattr(b, f"{sym}_opt"))]
+        out = [b for b in result.budgets
+               if not b.bracketed and np.isfinite(getattr(b, f"{sym}_opt"))]
         if out:
             ax.plot([b.C for b in out], [getattr(b, f"{sym}_opt") for b in out], "x",
                     color=color, ms=6, label=f"{sym}* not bracketed (left out)")
