@@ -39,8 +39,9 @@ def _parse_or_law_error(text: str) -> None:
     except LawError as err:
         rendered = str(err)
         assert rendered.startswith("fuzz.law"), rendered
-        if err.span is not None:  # the line is one the grammar counted (split at \n only)
-            assert 1 <= err.span.line <= text.count("\n") + 2, (err.span, rendered)
+        if err.span is not None:  # a line the grammar counted: \r\n, \r and \n end lines
+            lines = text.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+            assert 1 <= err.span.line <= lines + 1, (err.span, rendered)
             assert rendered.startswith(f"fuzz.law:{err.span.line}:{err.span.column}: ")
         return
     for law in laws.values():  # whatever parses must also serialise, in its own symbols

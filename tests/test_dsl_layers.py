@@ -81,3 +81,13 @@ def test_a_library_parent_resolves_its_own_parents_in_the_library():
             "law mine extends kumar_train:\n    params E = 1.5\n")
     laws = lawkit.parse(text)
     assert set(laws["mine"].inputs) >= {"N", "D", "P_w"} and "X" not in laws["mine"].inputs
+
+
+def test_the_grammar_is_strict():
+    """No two terminals can match the same text (checked here; skipped at run time)."""
+    from lawkit.dsl._grammar import parser
+    from lawkit.dsl._to_ast import _POSTLEX
+
+    strict = parser(_POSTLEX, strict=True)
+    text = "law t:\n    inputs N\n    params a > 0\n    L = a*N^-0.5\n"
+    assert strict.parse(text) == parser(_POSTLEX).parse(text)

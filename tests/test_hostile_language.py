@@ -115,9 +115,17 @@ CASES = [
     ("separator-then-later-error", "law t:\x0c\n    inputs N\x0c\n    # \x0b \x85 \u2028\n    L = N $\n",
      lawkit.LawSyntaxError, "4:11", "unexpected character '$'"),
     # ---- nesting
-    ("deep-calls", H + "    L = " + "exp(" * 150 + "N" + ")" * 150 + "\n", LawLimitError, "4:205",
-     "expression nested too deeply (limit: MAX_NESTING = 100"),
-    ("deep-signs", H + "    L = " + "-" * 3000 + "N\n", LawLimitError, "4:2908", "MAX_NESTING"),
+    ("deep-calls", H + "    L = " + "exp(" * 150 + "N" + ")" * 150 + "\n", LawLimitError, "4:405",
+     "expression nested too deeply (limit: MAX_NESTING = 50"),
+    ("deep-signs", H + "    L = " + "-" * 3000 + "N\n", LawLimitError, "4:2958", "MAX_NESTING"),
+    ("terms-nest-deeply", H + "    T0 = N\n" + "".join(f"    T{i} = exp(T{i - 1}) + 1\n" for i in range(1, 200))
+     + "    L = a*T199\n", LawLimitError, "54:11",
+     "the equation for 'T50' is too large once its terms are substituted: 101 levels deep "
+     "(limit: MAX_DEPTH = 100)"),
+    ("terms-double-in-size", H + "    T0 = exp(N)*N\n" + "".join(
+        f"    T{i} = T{i - 1}*exp(T{i - 1}) + T{i - 1}\n" for i in range(1, 60)) + "    L = a*T59\n",
+     LawLimitError, "12:10", "is too large once its terms are substituted: 3.28e+04 nodes "
+     "(limit: MAX_NODES = 20,000)"),
 ]
 
 

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from . import dsl
 from ._resources import resource_dir
-from .errors import LawkitError, LawNameError, did_you_mean
+from .errors import LawFileError, LawkitError, LawNameError, Source, did_you_mean
 
 
 def library_dir() -> Path:
@@ -68,7 +68,7 @@ def load(path_or_name: str | Path) -> dict:
     p = Path(path_or_name)
     if p.suffix == ".law" or p.exists():
         if not p.exists():
-            raise LawkitError(f"no such law file: {p}")
+            raise LawFileError("no such law file", None, Source("", str(p)))
         return parse_file(p)
     files = library_files()
     name = str(path_or_name)

@@ -18,7 +18,7 @@ from ..law import Law, Parameter, ValueSet, Variable, plain_symbol
 from ..ordering import CycleError, topological_order
 from . import ast
 from ._expr import ExprBuilder, numeric_value
-from ._limits import MAX_EXTENDS_DEPTH
+from ._limits import MAX_DEPTH, MAX_EXTENDS_DEPTH, MAX_NODES, tree_size
 
 
 @dataclass
@@ -257,6 +257,14 @@ def _check_expanded(m: _Merged, names: dict, kinds: dict) -> None:
                                            kinds)
         else:
             built = ExprBuilder(src).build(a.expr, names, f"{what} {a.name.raw!r}", kinds)
+        depth, nodes = tree_size(built)
+        if depth > MAX_DEPTH or nodes > MAX_NODES:
+            size = (f"{depth} levels deep (limit: MAX_DEPTH = {MAX_DEPTH})" if depth > MAX_DEPTH
+                    else f"{nodes:.3g} nodes (limit: MAX_NODES = {MAX_NODES:,})")
+            raise LawLimitError(f"{what} {a.name.raw!r} is too large once its terms are "
+                                f"substituted: {size}", a.expr.span, src,
+                                "terms inside terms inside terms … nest deeply" if depth > MAX_DEPTH
+                                else "terms that use other terms several times grow fast")
         if what != "budget":
             expanded[n] = built
 

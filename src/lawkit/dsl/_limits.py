@@ -16,9 +16,15 @@ import sympy as sp
 MAX_FILE_BYTES = 1 << 18
 #: laws in one ``extends`` chain (a law, its parent, its parent's parent, …)
 MAX_EXTENDS_DEPTH = 64
-#: nesting of brackets, calls, powers and unary signs in one expression (chains such as
-#: ``a + b + c`` count once)
-MAX_NESTING = 100
+#: nesting of calls, powers and unary signs in one expression as written (chains such as
+#: ``a + b + c`` count once; brackets alone do not count)
+MAX_NESTING = 50
+#: depth of a declaration's SymPy tree once terms and constants are substituted (SymPy's own
+#: printing and differentiation recurse, and fail near 150)
+MAX_DEPTH = 100
+#: nodes of a declaration's SymPy tree once terms are substituted (terms that use a term
+#: twice double it at each level)
+MAX_NODES = 20_000
 #: decimal digits of an exact number: a literal's digits and exponent, and the numerator
 #: and denominator of any exact result (``2^3000`` has 904 digits; ``10^1000`` is refused)
 MAX_DIGITS = 1000
@@ -40,6 +46,23 @@ def literal_problem(text: str) -> str | None:
         if len(e) > 5 or int(e or 0) > MAX_DIGITS:
             return f"number {shown} has an exponent beyond ±{MAX_DIGITS}"
     return None
+
+
+def tree_size(e: sp.Basic) -> tuple[int, int]:
+    """``(depth, nodes)`` of ``e`` as a tree, computed over its shared sub-expressions once."""
+    memo: dict[int, tuple[int, int]] = {}
+    stack = [(e, False)]
+    while stack:
+        x, done = stack.pop()
+        if id(x) in memo:
+            continue
+        if done or not x.args:
+            kids = [memo[id(a)] for a in x.args]
+            memo[id(x)] = (1 + max((d for d, _ in kids), default=0), 1 + sum(n for _, n in kids))
+        else:
+            stack.append((x, True))
+            stack.extend((a, False) for a in x.args if id(a) not in memo)
+    return memo[id(e)]
 
 
 def digits(r: sp.Rational) -> int:
