@@ -21,6 +21,32 @@ from .result import FitResult, Goodness, Status
 __all__ = ["fit", "FitResult", "Goodness", "Status"]
 
 
+def clustered_residuals(frame, residuals: np.ndarray, weights: np.ndarray, used: set,
+                        threshold: float = 0.5) -> tuple[str, ...]:
+    """Warnings for data columns (2–20 distinct values, not the law's own) by which the
+    residuals cluster: η² = between-group share of the residual variance ≥ ``threshold``."""
+    out = []
+    r = np.where(weights > 0, residuals, np.nan)
+    total = np.nanvar(r)
+    if not np.isfinite(total) or total <= 0:
+        return ()
+    for col in frame.columns:
+        if col in used:
+            continue
+        values = frame[col].to_numpy()
+        levels = {v for v in values.tolist() if v == v}
+        if not 2 <= len(levels) <= 20 or len(levels) * 3 > len(values):
+            continue
+        means = {lv: np.nanmean(r[values == lv]) for lv in levels}
+        between = np.nanmean([(means[v] - np.nanmean(r)) ** 2 if v in means else np.nan
+                              for v in values.tolist()])
+        eta2 = float(between / total)
+        if eta2 >= threshold:
+            out.append(f"residuals cluster by column {col!r} (η² = {eta2:.2f}: one band per "
+                       f"value); consider a per-group fit, e.g. group={col!r}, per_group=('E',)")
+    return tuple(out)
+
+
 def _at_bound(layout, theta: np.ndarray) -> tuple[str, ...]:
     """Labels of fitted coordinates whose natural value sits on a declared bound."""
     return tuple(s.label for s, x in zip(layout.slots, theta) if s.transform.at_bound(float(x)))
@@ -140,7 +166,10 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
         settings=settings, seconds=time.perf_counter() - t0,
         goodness=Goodness.of(data.y[data.weights > 0], residuals[data.weights > 0], space),
         bootstrap=samples, ci_level=ci_level, mapping=dict(mapping or {}),
-        group_levels=tuple(data.group_levels))
+        group_levels=tuple(data.group_levels),
+        warnings=clustered_residuals(data.frame, residuals, data.weights,
+                                     used={*law.inputs, law.output.name, *(mapping or {}).values(),
+                                           *([group] if group else [])}))
 
 
 def _bootstrap(layout, objective, u_best, data, X, y, groups, delta, k, seed, derived, law,

@@ -85,6 +85,7 @@ class FitResult:
     ci_level: float = 0.95
     mapping: Mapping[str, str] = field(default_factory=dict)
     group_levels: tuple = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def correlation(self) -> np.ndarray:
@@ -147,6 +148,7 @@ class FitResult:
             "ci": {k: [num(a), num(b)] for k, (a, b) in self.ci.items()},
             "ci_level": self.ci_level,
             "goodness": self.goodness.to_dict(),
+            "warnings": list(self.warnings),
             "correlation": {a: {b: num(corr[i, j]) for j, b in enumerate(self.labels)}
                             for i, a in enumerate(self.labels)},
             "transforms": dict(self.transforms),
@@ -216,9 +218,11 @@ class FitResult:
         if self.transforms:
             lines.append("[[Transforms]]  (bounds enforced by reparametrisation)")
             lines.append("    " + ", ".join(f"{k}: {v}" for k, v in self.transforms.items()))
-        if self.at_bound:
+        notes = ([f"at a bound: {', '.join(self.at_bound)}"] if self.at_bound else []) + list(
+            self.warnings)
+        if notes:
             lines.append("[[Warnings]]")
-            lines.append(f"    at a bound: {', '.join(self.at_bound)}")
+            lines += [f"    {n}" for n in notes]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
