@@ -84,6 +84,8 @@ CASES = [
      LawLimitError, "4:11", "is beyond double precision"),
     ("fixed-value-outside-bounds", "law t:\n    inputs N\n    params a, b > 0 = -1\n    L = a*N*b\n",
      lawkit.LawDefinitionError, "3:23", "fixed value -1 of 'b' is outside its bounds (> 0)"),
+    ("value-given-twice", H + "    L = a*N\n    values v: a = 1\n    values v: a = 3\n",
+     lawkit.LawNameError, "6:15", "'a' is given twice in value set 'v'"),
     # ---- cycles
     ("tied-cycle", "law t:\n    inputs N\n    params a = b, b = a\n    L = a*N\n",
      lawkit.LawDefinitionError, "3:23", "cyclic tie: a → b → a"),

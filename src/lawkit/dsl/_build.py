@@ -63,6 +63,7 @@ def merge(law: ast.LawDecl, parent: _Merged | None) -> _Merged:
     src = law.source
     own: dict[str, ast.Name] = {}  # declarations made by this law itself
     own_equations: dict[str, ast.Name] = {}
+    own_values: dict[tuple[str, str], ast.Name] = {}
 
     def clash(name: ast.Name, first: ast.Name) -> LawNameError:
         return LawNameError(f"{name.raw!r} is defined twice in law {law.name.raw!r}", name.span,
@@ -97,6 +98,12 @@ def merge(law: ast.LawDecl, parent: _Merged | None) -> _Merged:
             declare(d.item.name, "budgets")
             m.budgets[d.item.name.id] = (d.item, src)
         elif isinstance(d, ast.Values):
+            for a in d.items:  # a law gives each value once (a child may override its parent's)
+                first = own_values.setdefault((d.name.id, a.name.id), a.name)
+                if first is not a.name:
+                    raise LawNameError(f"{a.name.raw!r} is given twice in value set {d.name.raw!r}",
+                                       a.name.span, src, f"first given at line {first.span.line}, "
+                                       f"column {first.span.column}")
             m.values.setdefault(d.name.id, []).append((d, src))
         else:  # an equation defines a term or the output, once per law
             a = d.item
