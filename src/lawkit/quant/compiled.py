@@ -25,21 +25,31 @@ def _values(x, opts: Options, method: str, with_mask: bool):
     return back(y), (back(mask) if with_mask else None)
 
 
+def _grouped_shape(x: torch.Tensor, opts: Options) -> tuple[int, int] | None:
+    """(groups, group_len) when grouping is a plain reshape of a contiguous x, else None."""
+    if not x.is_contiguous() or x.dim() == 0:
+        return None
+    if opts.block is not None:
+        return (x.numel() // opts.block, opts.block) if x.shape[-1] % opts.block == 0 else None
+    if opts.axis in (None, 0):
+        rows = 1 if opts.axis is None else x.shape[0]
+        return rows, x.numel() // rows
+    return None
+
+
 @cache
 def _compiled(opts: Options, method: str, with_mask: bool) -> tuple[Callable, Callable]:
-    """Compiled (values, into) functions; the STE mask is computed only when asked."""
+    """Compiled (values, into) functions; the STE mask is computed only when asked.  ``into``
+    takes x and out already viewed as (groups, group_len), so that the group reduction and
+    the rounding fuse into one loop over the groups (one pass over memory)."""
     def values(x):
         return _values(x, opts, method, with_mask)
 
-    def into(x, out):
-        view, back = group_view(x, opts.axis, opts.block)
-        stats = group_stats(view, opts) if needs_stats(opts) else None
-        y, mask = quantize_tile(view, stats, opts, method=method, mask=with_mask)
-        if view.numel() == x.numel() and (opts.axis in (None, 0)):  # back() is a reshape:
-            out.view(view.shape).copy_(y)  # write in the reduction's loop order (one pass)
-        else:
-            out.copy_(back(y))
-        return out, (back(mask) if with_mask else None)
+    def into(v, out):
+        stats = group_stats(v, opts) if needs_stats(opts) else None
+        y, mask = quantize_tile(v, stats, opts, method=method, mask=with_mask)
+        out.copy_(y)
+        return out, mask
 
     try:
         return torch.compile(values, dynamic=False), torch.compile(into, dynamic=False)
@@ -74,8 +84,13 @@ def compile_quantizer(fmt, *, scale: str | None = None, axis: int | None = None,
         if xw.dtype != work_dtype(x):
             xw = xw.to(work_dtype(x))
         try:
-            if out is not None:
-                y, mask = into(xw, out)
+            shape = _grouped_shape(xw, opts) if out is not None and out.is_contiguous() else None
+            if shape is not None:
+                _, mask = into(xw.view(shape), out.view(shape))
+                y, mask = out, (None if mask is None else mask.view(x.shape))
+            elif out is not None:
+                y, mask = values(xw)
+                y = out.copy_(y)
             else:
                 y, mask = values(xw)
                 y = y.to(x.dtype)
