@@ -37,6 +37,8 @@ CASES = [
      "4:31", "exact number with about 1201 digits"),
     ("power-of-expression", H + "    L = (2*N)^1000000000\n", LawLimitError, "4:15",
      "exponent 1000000000 is too large for a power of an expression (limit: MAX_EXPONENT = 1000)"),
+    ("power-of-tiny-coefficient", H + "    L = a*(1e-999*N)^1000\n", LawLimitError, "4:12",
+     "^1000 would have about 1e+06 digits (limit: MAX_DIGITS = 1000)"),
     ("power-of-root", H + "    L = a*N*sqrt(2)^1000000\n", LawLimitError, "4:21", "MAX_EXPONENT"),
     ("literal-beyond-double", H + "    L = a*N + 1e400\n", LawLimitError, "4:15",
      "number 1e400 ≈ 1.00E+400 is beyond double precision"),

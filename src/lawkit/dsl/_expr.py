@@ -159,7 +159,7 @@ class ExprBuilder:
     def _power_fits(self, base: sp.Rational, e: sp.Rational, node) -> None:
         size = power_digits(base, e)
         if size > MAX_DIGITS:
-            raise self._limit(f"exact power {base}^{e} would have about {size:.3g} digits "
+            raise self._limit(f"exact power {_short(base)}^{_short(e)} would have about {size:.3g} digits "
                               f"(limit: MAX_DIGITS = {MAX_DIGITS})", node)
 
     def _power(self, node: ast.BinOp) -> sp.Expr:
@@ -172,6 +172,10 @@ class ExprBuilder:
             elif abs(b) > MAX_EXPONENT:
                 raise self._limit(f"exponent {_short(b)} is too large for a power of an expression "
                                   f"(limit: MAX_EXPONENT = {MAX_EXPONENT})", node.right)
+            else:  # (c·x)^b = c^b·x^b: bound c^b before SymPy computes it
+                c = a.as_coeff_Mul()[0]
+                if isinstance(c, sp.Rational):
+                    self._power_fits(c, b, node)
         if a.is_zero and b.is_extended_negative:
             raise self._error("0 raised to a negative power is infinite", node)
         return sp.Pow(a, b)
