@@ -1,14 +1,8 @@
-"""The measurement harness: tiny LM, QAT, PTQ (RTN, GPTQ), sweeps and the run store."""
+"""The measurement harness: tiny LM, training, QAT, PTQ (RTN, GPTQ), precisions.
+(The store: test_store.py; specs: test_sweep_spec.py; executors: test_executors.py.)"""
 
 from __future__ import annotations
 
-import csv
-import io
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -17,14 +11,14 @@ import torch
 from conftest import ROOT
 from lawkit.harness.data import load_corpus, split
 from lawkit.harness.ptq import gptq, gptq_weight, rtn
-from lawkit.harness.store import RunStore, StoreError
+from lawkit.errors import DataError, LawkitError
 from lawkit.harness.precision import bits_of, qat_config
-from lawkit.harness.sweep import export_rows, load_spec, run_sweep
 from lawkit.harness.tinylm import ModelConfig, TinyLM
-from lawkit.harness.train import TrainConfig, evaluate, train
+from lawkit.harness.train import TrainConfig, evaluate, resolve_device, train
 from lawkit.quant import quantize
 
 SMOKE = ROOT / "examples" / "sweeps" / "smoke.toml"
+EVAL = 4096  # a small held-out set keeps these tests fast
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -50,20 +44,20 @@ def test_parameter_count_formula(width, depth, heads):
 
 
 def test_same_seed_same_loss(data):
-    cfg, tc = ModelConfig(width=32, depth=1), TrainConfig(tokens=20_000, seed=3)
+    cfg, tc = ModelConfig(width=32, depth=1), TrainConfig(tokens=20_000, seed=3, eval_tokens=EVAL)
     a = train(cfg, tc, data)[1]
     b = train(cfg, tc, data)[1]
     assert a["val_loss"] == b["val_loss"] and a["train_curve"] == b["train_curve"]
-    c = train(cfg, TrainConfig(tokens=20_000, seed=4), data)[1]
+    c = train(cfg, TrainConfig(tokens=20_000, seed=4, eval_tokens=EVAL), data)[1]
     assert c["val_loss"] != a["val_loss"]
 
 
 def test_qat_16_bit_matches_full_precision_and_low_bits_hurt(data):
-    cfg, tc = ModelConfig(width=48, depth=2), TrainConfig(tokens=60_000)
+    cfg, tc = ModelConfig(width=48, depth=2), TrainConfig(tokens=60_000, eval_tokens=EVAL)
     full = train(cfg, tc, data)[1]["val_loss"]
     q16 = train(cfg, tc, data, qat_config({"weight": "int16", "activation": "int16", "kv": "int16"}))[1]
     assert q16["val_loss"] == pytest.approx(full, abs=0.01)
-    low = [train(cfg, TrainConfig(tokens=60_000, seed=s), data,
+    low = [train(cfg, TrainConfig(tokens=60_000, seed=s, eval_tokens=EVAL), data,
                  qat_config({"weight": "int2", "activation": "int3", "kv": "int3"}))[1]["val_loss"]
            for s in (0, 1)]
     assert np.mean(low) > full + 0.02
@@ -84,20 +78,26 @@ def test_gptq_identity_hessian_is_rtn_and_beats_rtn_on_correlated_inputs():
 
 
 def test_ptq_of_a_trained_model(data):
-    cfg, tc = ModelConfig(width=48, depth=2), TrainConfig(tokens=60_000)
+    import copy
+
+    cfg, tc = ModelConfig(width=48, depth=2), TrainConfig(tokens=60_000, eval_tokens=EVAL)
     model, rec = train(cfg, tc, data)
     val = data.val_batches(16, cfg.seq, 8)
+    base = evaluate(model, val)
     calib = [data.batch(np.random.default_rng(9), 16, cfg.seq)[:, :-1] for _ in range(2)]
-    import copy
-    losses = {}
+    losses, models = {}, {}
     for name, fn in [("rtn3", lambda m: rtn(m, "int3")), ("gptq3", lambda m: gptq(m, calib, "int3")),
                      ("rtn8", lambda m: rtn(m, "int8"))]:
-        m = copy.deepcopy(model)
-        fn(m)
-        losses[name] = evaluate(m, val)
-    assert losses["rtn8"] == pytest.approx(rec["val_loss"], abs=0.01)
-    assert losses["rtn3"] > rec["val_loss"] and losses["gptq3"] < losses["rtn3"]
-    assert torch.equal(model.head.weight, copy.deepcopy(model).head.weight)  # head left alone
+        models[name] = fn(copy.deepcopy(model))
+        losses[name] = evaluate(models[name], val)
+    assert losses["rtn8"] == pytest.approx(base, abs=0.01)
+    assert losses["rtn3"] > base and losses["gptq3"] < losses["rtn3"]
+    for m in models.values():  # the head is left alone, every other linear layer is quantized
+        assert torch.equal(m.head.weight, model.head.weight)
+        assert not torch.equal(m.blocks[0].q.weight, model.blocks[0].q.weight)
+    w = models["rtn3"].blocks[1].down.weight
+    assert torch.equal(w, quantize(model.blocks[1].down.weight, "int3", axis=0))
+    assert all(len(torch.unique(row)) <= 7 for row in w)  # 3-bit symmetric: 7 levels per row
 
 
 def _ptq_losses(model, data, fmts, method="rtn"):
@@ -115,7 +115,7 @@ def _ptq_losses(model, data, fmts, method="rtn"):
 
 @pytest.fixture(scope="module")
 def int4_weight_model(data):
-    cfg, tc = ModelConfig(width=32, depth=1), TrainConfig(tokens=40_000)
+    cfg, tc = ModelConfig(width=32, depth=1), TrainConfig(tokens=40_000, eval_tokens=EVAL)
     return train(cfg, tc, data, qat_config({"weight": "int4", "activation": "int8", "kv": "none"}))[0]
 
 
@@ -136,7 +136,7 @@ def test_ptq_of_a_qat_model_replaces_the_training_quantizer(int4_weight_model, d
 
 
 def test_two_bit_trained_model_is_not_zero_degraded_everywhere(data):
-    cfg, tc = ModelConfig(width=32, depth=1), TrainConfig(tokens=20_000)
+    cfg, tc = ModelConfig(width=32, depth=1), TrainConfig(tokens=20_000, eval_tokens=EVAL)
     model = train(cfg, tc, data, qat_config({"weight": "int2", "activation": "none", "kv": "none"}))[0]
     for method in ("rtn", "gptq"):
         base, losses = _ptq_losses(model, data, ["int2", "int3", "int4"], method)
@@ -146,7 +146,7 @@ def test_two_bit_trained_model_is_not_zero_degraded_everywhere(data):
 
 def test_float_training_formats(data):
     """e2m1 / e3m2 / e4m3 weights train (per-channel absmax scales) and count their bits."""
-    cfg, tc = ModelConfig(width=32, depth=1), TrainConfig(tokens=20_000)
+    cfg, tc = ModelConfig(width=32, depth=1), TrainConfig(tokens=20_000, eval_tokens=EVAL)
     full = train(cfg, tc, data)[1]["val_loss"]
     for fmt, bits in [("e2m1", 4), ("e3m2", 6), ("float8_e4m3fn", 8)]:
         model, rec = train(cfg, tc, data, qat_config({"weight": fmt, "activation": "none",
@@ -155,6 +155,26 @@ def test_float_training_formats(data):
         assert np.isfinite(rec["val_loss"]) and abs(rec["val_loss"] - full) < 0.3
         base, losses = _ptq_losses(model, data, [fmt])
         assert losses[fmt] == base
+
+
+def test_eval_windows_are_fixed_disjoint_and_sized(data):
+    wins = data.eval_windows(10_000, 64, batch=32)
+    stacked = torch.cat(wins)
+    assert stacked.shape == (157, 65) and [len(w) for w in wins][-1] == 157 - 4 * 32
+    assert torch.equal(stacked, torch.cat(data.eval_windows(10_000, 64, batch=32)))
+    step = (len(data.val) - 65) // 156
+    assert torch.equal(stacked[1], torch.from_numpy(data.val[step:step + 65]))
+    assert step >= 65  # disjoint windows
+    with pytest.raises(DataError, match="eval_tokens"):
+        data.eval_windows(len(data.val), 64)
+
+
+def test_evaluate_is_the_token_mean(data):
+    model = TinyLM(ModelConfig(width=16, depth=1))
+    wins = data.eval_windows(2048, 64, batch=7)
+    with torch.no_grad():
+        total = sum(float(model.loss(b)) * len(b) for b in wins) / sum(len(b) for b in wins)
+    assert evaluate(model, wins) == pytest.approx(total, rel=1e-6)
 
 
 def test_corpus_sources(tmp_path):
@@ -166,83 +186,23 @@ def test_corpus_sources(tmp_path):
     assert bits_of("int4") == 4 and bits_of("e2m1") == 4 and bits_of("none") == 16
 
 
-def test_changed_spec_is_not_mixed_silently(tmp_path):
-    store = RunStore(tmp_path / "r.db")
-    store.register_spec("aaa", "one", "")
-    with pytest.raises(StoreError, match="another spec"):
-        store.register_spec("bbb", "two", "")
-    store.register_spec("bbb", "two", "", append=True)
+def test_bits_of_formats():
+    assert [bits_of(f) for f in ["none", "int16", "int4", "uint3", "e2m1", "e3m2",
+                                 "float8_e4m3fn", "mxfp4_e2m1", "mxint8"]] == \
+        [16, 16, 4, 3, 4, 6, 8, 4, 8]
+    with pytest.raises(LawkitError, match="unknown format"):
+        bits_of("int4x")
 
 
-def _count(db):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM runs").fetchone()
-    finally:
-        con.close()
-
-
-def test_sweep_survives_kill_9_and_resumes(tmp_path):
-    """A real subprocess is killed with SIGKILL mid-sweep; re-running loses nothing and
-    duplicates nothing."""
-    db = tmp_path / "runs.db"
-    cmd = [sys.executable, "-m", "lawkit", "sweep", str(SMOKE), "--store", str(db), "--no-progress"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if db.exists():
-            try:
-                if _count(db)[0] >= 2:
-                    break
-            except sqlite3.OperationalError:
-                pass
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    before = _count(db)[0]
-    assert 2 <= before < 8, "the kill should land mid-sweep"
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert f"{8 - before} run(s) done, {before} already stored" in out.stdout
-    assert _count(db) == (8, 8)
-    store = RunStore(db)
-    rows = export_rows(store)
-    assert len(rows) == 8 * (1 + 2 * 2)  # each run, plus 2 methods × 2 formats
-    assert all(r["ptq_method"] == "none" or r["P_post"] in (3.0, 4.0) for r in rows)
-    store.close()
-
-
-def test_runs_csv_export_is_fittable(tmp_path):
-    from lawkit.cli import main
-
-    db = tmp_path / "r.db"
-    spec = load_spec(SMOKE)
-    store = RunStore(db)
-    small = type(spec)(spec.name, spec.text, spec.data, spec.runs[:2], spec.ptq)
-    run_sweep(small, store, progress=False)
-    store.close()
-    buf = io.StringIO()
-    stdout, sys.stdout = sys.stdout, buf
-    try:
-        assert main(["runs", str(db), "--csv"]) == 0
-    finally:
-        sys.stdout = stdout
-    rows = list(csv.DictReader(io.StringIO(buf.getvalue())))
-    assert len(rows) == 2 * 5 and {"N", "D", "P_w", "P_post", "val_loss", "delta_ptq"} <= set(rows[0])
-
-
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_ray_executor(tmp_path):
-    """Runs as tasks on a local Ray instance; the driver alone writes the store."""
-    ray = pytest.importorskip("ray", reason="Ray is an optional extra (pip install ray)")
-    spec = load_spec(SMOKE)
-    small = type(spec)(spec.name, spec.text, spec.data, spec.runs[:2], spec.ptq)
-    store = RunStore(tmp_path / "ray.db")
-    try:
-        assert run_sweep(small, store, executor="ray", progress=False)["ran"] == 2
-        assert _count(tmp_path / "ray.db") == (2, 2)
-    finally:
-        store.close()
-        ray.shutdown()
+def test_device_passes_through(data):
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(LawkitError, match="no CUDA"):
+            resolve_device("cuda")
+        with pytest.raises(LawkitError, match="no CUDA"):
+            train(ModelConfig(width=16, depth=1), TrainConfig(tokens=2048, device="cuda"), data)
+    model, rec = train(ModelConfig(width=16, depth=1),
+                       TrainConfig(tokens=2048, eval_tokens=EVAL, device="auto"), data)
+    assert rec["device"] == resolve_device("auto")
+    assert next(model.parameters()).device.type == rec["device"].split(":")[0]

@@ -1,4 +1,5 @@
-"""``lawkit runs runs.db [--csv]``: list or export the runs of a store."""
+"""``lawkit runs runs.db [--csv | --backup COPY.db]``: list, export or copy the runs of a
+store.  The store is opened read-only: nothing is written to it."""
 
 from __future__ import annotations
 
@@ -8,25 +9,29 @@ import sys
 
 def add_arguments(p) -> None:
     p.add_argument("store", metavar="runs.db")
-    p.add_argument("--csv", action="store_true",
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--csv", action="store_true",
                    help="one row per (run, PTQ setting), ready for 'lawkit fit'")
+    g.add_argument("--backup", metavar="COPY.db",
+                   help="write a consistent copy (safe while a sweep writes the store)")
 
 
 def run(args) -> int:
-    from pathlib import Path
-
-    from ..errors import LawkitError
     from ..harness.store import RunStore
     from ..harness.sweep import export_rows
 
-    if not Path(args.store).exists():
-        raise LawkitError(f"no such run store: {args.store}")
-    store = RunStore(args.store)
-    rows = export_rows(store)
-    store.close()
+    store = RunStore(args.store, readonly=True)
+    try:
+        if args.backup:
+            store.backup(args.backup)
+            print(f"copied {args.store} to {args.backup}")
+            return 0
+        rows = export_rows(store)
+    finally:
+        store.close()
     if args.csv:
         if rows:
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
         return 0

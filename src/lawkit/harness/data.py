@@ -64,12 +64,24 @@ class Splits:
         return torch.from_numpy(np.stack([self.train[s:s + seq + 1] for s in starts]))
 
     def val_batches(self, batch: int, seq: int, n: int) -> list[torch.Tensor]:
-        """Fixed, evenly spaced validation windows (the same for every run)."""
+        """``n`` batches of fixed, evenly spaced validation windows (the same for every run)."""
         step = max(1, (len(self.val) - seq - 1) // (batch * n))
         starts = np.arange(batch * n) * step
         windows = np.stack([self.val[s:s + seq + 1] for s in starts])
         return [torch.from_numpy(windows[i * batch:(i + 1) * batch]) for i in range(n)]
 
+    def eval_windows(self, tokens: int, seq: int, batch: int = 64) -> list[torch.Tensor]:
+        """The fixed held-out set: ⌈tokens/seq⌉ disjoint windows of seq + 1 tokens, evenly
+        spaced over the validation split, in batches of ``batch`` windows."""
+        n = -(-tokens // seq)
+        if n * (seq + 1) > len(self.val):
+            raise DataError(f"eval_tokens = {tokens} needs {n * (seq + 1)} validation tokens "
+                            f"({n} windows of {seq} + 1); the validation split has "
+                            f"{len(self.val)}")
+        step = (len(self.val) - seq - 1) // max(1, n - 1) if n > 1 else 0
+        starts = np.arange(n) * step
+        windows = np.stack([self.val[s:s + seq + 1] for s in starts])
+        return [torch.from_numpy(windows[i:i + batch]) for i in range(0, n, batch)]
 
 def split(tokens: np.ndarray, val_fraction: float = 0.1) -> Splits:
     cut = int(len(tokens) * (1 - val_fraction))

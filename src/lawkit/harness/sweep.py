@@ -1,157 +1,95 @@
-"""Sweeps: a TOML spec → a grid of runs (model size × tokens × training precision × seed),
-each trained once, post-training quantized for every PTQ setting, and stored.
+"""Sweeps: every run of a validated spec (:mod:`lawkit.harness.spec`) that is not yet in
+the store is claimed, computed by an executor (:mod:`lawkit.harness.executors`), and
+written by this process, the driver; several sweep processes may share one store.
 
-    name = "smoke"
-    [data]   corpus = "stdlib", seq = 64, batch = 16, lr = 3e-3
-    [grid]   models = [{width = 32, depth = 2}, …], tokens = [100000, …],
-             train = ["none", "int4", {weight = "int4", activation = "int8", kv = "int8"}],
-             seeds = [0]
-    [ptq]    methods = ["rtn", "gptq"], formats = ["int3", "int4"], calibration_batches = 4
-
-A training precision given as one name applies to weights (per channel), activations and
-K/V (per tensor) alike; "none" is full precision.  Run ids hash the run's full config.
+``run_sweep(spec, store, executor=Serial())`` returns :class:`SweepCounts`;
+:func:`export_rows` turns a store into one row per (run, PTQ setting), ready for fitting.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
-from ..errors import LawkitError
-from ..quant import QuantSpec
 from .precision import bits_of, qat_config  # noqa: F401  (re-exported)
+from .run import Job, execute_job
+from .spec import Sweep, load_spec, parse_spec, run_id  # noqa: F401  (re-exported)
 from .store import RunStore
-from .tinylm import ModelConfig
-
-
-def _hash(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
-
-
-def _train_formats(entry) -> dict:
-    if isinstance(entry, str):
-        return {"weight": entry, "activation": entry, "kv": entry}
-    if isinstance(entry, dict) and set(entry) <= {"weight", "activation", "kv"}:
-        return {k: entry.get(k, "none") for k in ("weight", "activation", "kv")}
-    raise LawkitError(f"a [grid] train entry must be a format name or a table with weight/"
-                      f"activation/kv, not {entry!r}")
 
 
 @dataclass(frozen=True)
-class Sweep:
-    name: str
-    text: str
-    data: dict
-    runs: tuple[dict, ...]
-    ptq: dict
+class SweepCounts:
+    """``total`` distinct runs in the spec; ``skipped`` already stored when the sweep began;
+    ``ran`` computed and stored here; ``elsewhere`` left to other live sweep processes;
+    ``duplicates`` repeated grid entries (run once)."""
 
-    @property
-    def hash(self) -> str:
-        return _hash({"data": self.data, "runs": self.runs, "ptq": self.ptq})
-
-
-def load_spec(path: str | Path) -> Sweep:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        spec = tomllib.loads(text)
-    except FileNotFoundError:
-        raise LawkitError(f"sweep spec not found: {path}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise LawkitError(f"{path}: {err}") from None
-    data = {"corpus": "stdlib", "seq": 64, "batch": 16, "lr": 3e-3, **spec.get("data", {})}
-    grid = spec.get("grid", {})
-    missing = [k for k in ("models", "tokens") if k not in grid]
-    if missing:
-        raise LawkitError(f"{path}: [grid] needs {', '.join(missing)}")
-    runs = []
-    for model, tokens, train, seed in itertools.product(
-            grid["models"], grid["tokens"], grid.get("train", ["none"]), grid.get("seeds", [0])):
-        cfg = {"model": {"width": int(model["width"]), "depth": int(model["depth"]),
-                         "heads": int(model.get("heads", 4)), "seq": int(data["seq"])},
-               "tokens": int(tokens), "train": _train_formats(train), "seed": int(seed),
-               "batch": int(data["batch"]), "lr": float(data["lr"]), "corpus": data["corpus"]}
-        ModelConfig(**cfg["model"])
-        for f in cfg["train"].values():
-            if f != "none":
-                QuantSpec(f)
-        runs.append(cfg)
-    ptq = {"methods": list(spec.get("ptq", {}).get("methods", [])),
-           "formats": list(spec.get("ptq", {}).get("formats", [])),
-           "calibration_batches": int(spec.get("ptq", {}).get("calibration_batches", 4))}
-    return Sweep(spec.get("name", path.stem), text, data, tuple(runs), ptq)
+    total: int
+    skipped: int
+    ran: int
+    elsewhere: int = 0
+    duplicates: int = 0
 
 
-def run_id(cfg: dict, ptq: dict) -> str:
-    return _hash({"run": cfg, "ptq": ptq})[:16]
-
-
-def execute(cfg: dict, ptq: dict) -> tuple[dict, list]:
-    """Train one run and evaluate every PTQ setting; pure (no store access)."""
-    import copy
-
-    import numpy as np
-
+def check_data(spec: Sweep) -> None:
+    """Load each corpus and cut each run's held-out set once, before anything trains."""
     from .data import load_corpus, split
-    from .ptq import gptq, rtn
-    from .train import TrainConfig, evaluate, train
 
-    data = split(load_corpus(cfg["corpus"]))
-    model_cfg = ModelConfig(**cfg["model"])
-    tcfg = TrainConfig(tokens=cfg["tokens"], batch=cfg["batch"], lr=cfg["lr"], seed=cfg["seed"])
-    model, record = train(model_cfg, tcfg, data, qat_config(cfg["train"]))
-    val = data.val_batches(tcfg.batch, model_cfg.seq, tcfg.eval_batches)
-    rng = np.random.default_rng(10_000 + cfg["seed"])  # calibration windows, fixed per seed
-    calib = [data.batch(rng, tcfg.batch, model_cfg.seq)[:, :-1]
-             for _ in range(ptq["calibration_batches"])]
-    results = []
-    for method in ptq["methods"]:
-        for fmt in ptq["formats"]:
-            m = copy.deepcopy(model)
-            if method == "rtn":
-                rtn(m, fmt)
-            elif method == "gptq":
-                gptq(m, calib, fmt)
-            else:
-                raise LawkitError(f"unknown PTQ method {method!r} (rtn, gptq)")
-            results.append((method, fmt, evaluate(m, val)))
-    return record, results
+    for corpus in sorted({c["corpus"] for c in spec.runs}):
+        data = split(load_corpus(corpus))
+        for seq, tokens in sorted({(c["model"]["seq"], c["eval_tokens"]) for c in spec.runs
+                                   if c["corpus"] == corpus}):
+            data.eval_windows(tokens, seq)
 
 
-def run_sweep(spec: Sweep, store: RunStore, *, append: bool = False, progress: bool = True,
-              executor: str = "serial") -> dict:
-    """Run every run of ``spec`` not yet in ``store``; returns counts."""
+def run_sweep(spec: Sweep, store: RunStore, *, executor=None, device: str | None = None,
+              append: bool = False, progress: bool = True) -> SweepCounts:
+    """Run every run of ``spec`` not yet in ``store``.  ``device`` overrides the spec's
+    ``[data] device``; ``executor`` defaults to serial in this process."""
+    from .executors import Serial
+    from .train import resolve_device
+
+    executor = executor or Serial()
+    dev = resolve_device(device or spec.device)
+    check_data(spec)
     store.register_spec(spec.hash, spec.name, spec.text, append=append)
+    ids = [run_id(c, spec.ptq) for c in spec.runs]
+    by_id = dict(zip(ids, spec.runs))
     done = store.done()
-    pending = [(run_id(c, spec.ptq), c) for c in spec.runs]
-    pending = [(i, c) for i, c in pending if i not in done]
-    skipped = len(spec.runs) - len(pending)
+    skipped = sum(i in done for i in ids)
+    taken: set[str] = set()
+
+    def jobs():
+        while True:
+            rid = store.claim([i for i in ids if i not in taken])
+            if rid is None:
+                return
+            taken.add(rid)
+            yield Job(rid, by_id[rid])
+
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=len(spec.runs), initial=skipped, desc=f"sweep {spec.name}", unit="run")
-    if executor == "ray":
-        from .ray_executor import run_with_ray
-        results = run_with_ray(pending, spec.ptq)
-    else:
-        results = ((i, c, *execute(c, spec.ptq)) for i, c in pending)
+        bar = tqdm(total=len(ids), initial=skipped, desc=f"sweep {spec.name}", unit="run")
     ran = 0
-    for i, c, record, ptq in results:
-        store.write(i, spec.hash, c, record, ptq)
-        ran += 1
+    store.start_heartbeat()
+    try:
+        for job, result in executor(jobs(), partial(execute_job, ptq=spec.ptq, device=dev)):
+            ran += store.write(job.id, spec.hash, job.config, result.record, result.ptq)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        store.stop_heartbeat()
+        store.release()
         if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    return {"total": len(spec.runs), "skipped": skipped, "ran": ran}
+            bar.close()
+    left = set(ids) - store.done()
+    return SweepCounts(total=len(ids), skipped=skipped, ran=ran, elsewhere=len(left),
+                       duplicates=spec.duplicates)
 
 
 def export_rows(store: RunStore) -> list[dict]:
-    """One row per (run, PTQ setting), plus the run itself without PTQ — ready for fitting."""
+    """One row per (run, PTQ setting), plus the run itself without PTQ — ready for fitting.
+    P_w, P_a, P_kv, P_post are bits (16 = full precision)."""
     rows = []
     for r in store.rows():
         cfg = r["config"]
