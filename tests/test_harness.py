@@ -206,3 +206,18 @@ def test_device_passes_through(data):
                        TrainConfig(tokens=2048, eval_tokens=EVAL, device="auto"), data)
     assert rec["device"] == resolve_device("auto")
     assert next(model.parameters()).device.type == rec["device"].split(":")[0]
+
+
+@pytest.mark.parametrize("kind", ["weight", "activation", "kv"])
+def test_single_kind_qat_quantizes_only_that_kind(data, kind):
+    """Weight-only / activation-only / KV-only QAT: only that tensor kind is quantized."""
+    from lawkit.harness.train import TrainConfig as TC
+
+    formats = {"weight": "none", "activation": "none", "kv": "none", kind: "int2"}
+    model = TinyLM(ModelConfig(width=16, depth=1), qat_config(formats))
+    q = model.blocks[0].q
+    assert (q.weight_spec.fmt, q.activation_spec.fmt, model.blocks[0].kv.fmt) == \
+        tuple(formats[k] if formats[k] != "none" else None for k in ("weight", "activation", "kv"))
+    cfg, tc = ModelConfig(width=16, depth=1), TC(tokens=8192, eval_tokens=EVAL)
+    assert train(cfg, tc, data, qat_config(formats))[1]["val_loss"] != \
+        train(cfg, tc, data)[1]["val_loss"]

@@ -91,7 +91,7 @@ def _table(keys: dict, required=()):
     def check(v, where):
         if not isinstance(v, dict):
             return [(where, f"must be a table, not {v!r}")]
-        out = [((*where, k), f"unknown key" + (f"; {h}" if (h := did_you_mean(k, keys)) else
+        out = [((*where, k), "unknown key" + (f"; {h}" if (h := did_you_mean(k, keys)) else
                                                 f" (known: {', '.join(keys)})"))
                for k in v if k not in keys]
         out += [(where, f"needs the key {k!r}") for k in required if k not in v]

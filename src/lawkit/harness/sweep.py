@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from .precision import bits_of, qat_config  # noqa: F401  (re-exported)
+from .precision import bits_of, qat_config  # noqa: F401  (qat_config re-exported)
 from .run import Job, execute_job
-from .spec import Sweep, load_spec, parse_spec, run_id  # noqa: F401  (re-exported)
+from .spec import Sweep, load_spec, parse_spec, run_id  # noqa: F401  (load_spec, parse_spec re-exported)
 from .store import RunStore
+
+__all__ = ["SweepCounts", "bits_of", "check_data", "export_rows", "load_spec", "parse_spec",
+           "qat_config", "run_id", "run_sweep"]
 
 
 @dataclass(frozen=True)
