@@ -34,7 +34,7 @@ def export() -> pd.DataFrame:
     rows = []
     for name in STORES:
         if (HERE / name).exists():
-            store = RunStore(HERE / name)
+            store = RunStore(HERE / name, readonly=True)
             try:
                 rows += export_rows(store)
             finally:
@@ -88,13 +88,15 @@ def analyze(frame: pd.DataFrame) -> tuple[dict, dict]:
     # 2. PTQ: δ_PTQ = C_T·D^γ_D/N^γ_N·e^(−P_post/γ_post), per method
     base16 = frame[frame["P_w"] >= 16]
     for method in ("rtn", "gptq"):
-        rows = base16[base16["ptq_method"].isin(["none", method])].reset_index(drop=True)
+        rows = base16[base16["ptq_method"].isin(["none", method])]
+        seeds = rows.groupby(["N", "D"])["seed"].transform("nunique")
+        rows = rows[seeds >= 2].reset_index(drop=True)  # cells with both seeds only
         if (rows["ptq_method"] == method).sum() < 8:
             continue
         v = validate(laws["ptq"], rows, term="delta_PTQ", reference="P_post >= 16",
                      mapping=mapping, bootstrap=BOOTSTRAP)
         d = v.data
-        cells = d.groupby(["_group", "N"]).ngroup().to_numpy()
+        cells = d.groupby(["P_post", "N"]).ngroup().to_numpy()  # D varies within a cell
         grow = slope_within_groups(d["_measured"].to_numpy(), d["D"].to_numpy(float), cells,
                                    False, 0.95)
         joint = v.joint_fit.values()

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-lawkit sweep ptq.toml --store stores/ptq.db --no-progress &
-lawkit sweep qat.toml --store stores/qat.db --no-progress &
+(lawkit sweep ptq.toml --store stores/ptq.db --append --no-progress && lawkit sweep ptq-long.toml --store stores/ptq.db --append --no-progress) &
+(lawkit sweep qat.toml --store stores/qat.db --append --no-progress && lawkit sweep qat-long.toml --store stores/qat.db --append --no-progress) &
 wait
 python analyze.py

@@ -81,7 +81,11 @@ def validate(law, data, *, term: str, reference: str | None = None,
         frame = frame[row_filter(frame, where, "where")].reset_index(drop=True)
     if not view.own_inputs and not by:
         raise ValidationError(f"term {term!r} has no inputs of its own to group by; give by=")
-    by = list(by or view.own_inputs)
+    if not by:  # a relative term: by its own inputs; an additive one: by every input it has
+        by = list(view.own_inputs) if view.relative else [
+            n for n in law.inputs if law.symbol(n) in view.expr.free_symbols]
+        by = [mapping.get(n, n) for n in by]
+    by = list(by)
     for col in by:
         if col not in frame.columns:
             raise ValidationError(f"by: the data has no column {col!r} "

@@ -56,7 +56,7 @@ def read_data(data) -> tuple[pd.DataFrame, bool]:
 
         if not Path(data).exists():
             raise DataError(f"run store not found: {data}")
-        store = RunStore(data)
+        store = RunStore(data, readonly=True)
         try:
             return pd.DataFrame(export_rows(store)), True
         finally:
