@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lawkit.errors import QuantError
-from lawkit.quant import parse_format, quantize
+from lawkit.quant import FloatFormat, parse_format, quantize
 
 ML = ["float8_e4m3fn", "float8_e5m2", "float6_e3m2fn", "float6_e2m3fn", "float4_e2m1fn", "bfloat16"]
 
@@ -339,8 +339,9 @@ def test_shape_dtype_preserved_and_errors():
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_split_and_bit_rounding_agree(dtype):
-    """The two exact rounding methods (Veltkamp split on CPU, bit arithmetic on CUDA) give
-    identical bits for every E/M layout, over every exponent (both signs, ties, specials)."""
+    """The exact rounding methods (Veltkamp split: compiled CPU; bit arithmetic: CUDA; "auto":
+    eager CPU's mask-free exponent-constant addition) give identical bits for every E/M
+    layout, over every exponent (both signs, ties, specials), IEEE and NaN rules included."""
     from lawkit.quant.kernels import round_float
 
     rng = np.random.default_rng(11)
@@ -350,9 +351,34 @@ def test_split_and_bit_rounding_agree(dtype):
         tie = base.view(np.uint32) & np.uint32(~((1 << sh) - 1) & 0xFFFFFFFF)
         tie = tie | np.uint32((1 << sh) >> 1)
         x = torch.from_numpy(np.concatenate([base, tie.view(np.float32)])).to(dtype)
-        for E in range(1, 9):
-            fmt = parse_format(f"e{E}m{M}")
+        fmts = [parse_format(f"e{E}m{M}") for E in range(1, 9)]
+        fmts += [FloatFormat(f"ieee{E}", E, M, overflow=o, top_code_reserved="ieee")
+                 for E in (2, 5, 8) for o in ("inf", "nan")]
+        fmts += [FloatFormat(f"fn{E}", E, M, overflow="nan", top_code_reserved="nan")
+                 for E in (3, 4) if M > 0]
+        for fmt in fmts:
             a = round_float(x, fmt, method="split")
-            b = round_float(x, fmt, method="bits")
-            same = (a == b) & (torch.signbit(a) == torch.signbit(b)) | (a.isnan() & b.isnan())
-            assert same.all(), (E, M, x[~same][:4])
+            for other in ("bits", "auto"):
+                b = round_float(x, fmt, method=other)
+                same = (a == b) & (torch.signbit(a) == torch.signbit(b)) | (a.isnan() & b.isnan())
+                assert same.all(), (fmt, other, x[~same][:4])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_mx_block_scale_formulas_agree(dtype):
+    """The compiled path's float-only block scale and the eager frexp/exp2 one are the
+    same power of two, 2^clamp(⌊log2 amax⌋ − emax, −127, 127), for every magnitude."""
+    from lawkit.quant.quantize import mx_scale, mx_scale_eager
+
+    rng = np.random.default_rng(4)
+    lim = 126 if dtype == torch.float32 else 1000
+    a = rng.uniform(1, 2, 20_000) * 2.0 ** rng.integers(-lim, lim, 20_000)
+    edges = [0.0, 2.0**-149, 2.0**-127, 2.0**-126, 1.0, np.nextafter(2.0, 0), 2.0, 2.0**64,
+             np.nextafter(2.0**64, np.inf), float(np.finfo(np.float32).max)]
+    amax = torch.from_numpy(np.concatenate([a, edges])).to(dtype)[:, None]
+    for emax in (0, 2, 4, 8, 15):
+        s1, s2 = mx_scale(amax, emax), mx_scale_eager(amax, emax)
+        assert torch.equal(s1, s2), emax
+        k = torch.floor(torch.log2(amax.double())) - emax
+        ref = 2.0 ** torch.clamp(torch.where(amax == 0, -emax, k), -127, 127)
+        assert torch.equal(s1.double(), ref)

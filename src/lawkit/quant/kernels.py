@@ -20,6 +20,8 @@ input): inputs convert exactly and are rounded once.
 
 from __future__ import annotations
 
+from functools import cache
+
 import torch
 
 from .formats import FloatFormat
@@ -33,7 +35,7 @@ def work_dtype(x: torch.Tensor) -> torch.dtype:
 
 def rounding_method(device: torch.device, compiled: bool = False) -> str:
     """"split" on CPU (exact: inductor's CPU code does not contract to FMA by default),
-    "bits" elsewhere."""
+    "bits" elsewhere; "auto" (eager CPU) takes bits where split needs extra steps (E = 8)."""
     if device.type != "cpu":
         return "bits"
     if compiled:
@@ -41,7 +43,8 @@ def rounding_method(device: torch.device, compiled: bool = False) -> str:
 
         if config.cpp.enable_floating_point_contract_flag != "off":
             return "bits"
-    return "split"
+        return "split"
+    return "auto"
 
 
 def _rne_bits(a: torch.Tensor, s: int) -> torch.Tensor:
@@ -61,11 +64,12 @@ def _round_magnitude(a: torch.Tensor, fmt: FloatFormat, method: str) -> torch.Te
     """|x| (non-negative or NaN) rounded to nearest even on fmt's grid, before overflow rules."""
     _, frac_bits = _INT_VIEW[a.dtype]
     s = frac_bits - fmt.man_bits
+    wide = a.dtype == torch.float32 and fmt.emax >= 100  # E = 8 in float32
     if s == 0:
         r = a
-    elif method == "bits" or not 2 <= s <= frac_bits - 1:
+    elif method == "bits" or not 2 <= s <= frac_bits - 1 or (method == "auto" and wide):
         r = _rne_bits(a, s)
-    elif a.dtype == torch.float32 and fmt.emax >= 100:  # E = 8: keep c = a·(2^s+1) finite
+    elif wide:  # keep c = a·(2^s+1) finite
         big = a >= 2.0**100
         r = _rne_split(torch.where(big, torch.clamp(a * 2.0**-64, max=2.0**65), a), s)
         r = torch.where(big, r * 2.0**64, r)
@@ -80,7 +84,60 @@ def _overflow(r: torch.Tensor, fmt: FloatFormat) -> torch.Tensor:
     if fmt.overflow == "saturate":
         return torch.clamp(r, max=fmt.max)
     special = float("inf") if fmt.overflow == "inf" else float("nan")
-    return torch.where(r > fmt.max, special, r)
+    return r.masked_fill(r > fmt.max, special)
+
+
+# ---- eager CPU: the same roundings with fewer ops and no boolean masks (slow in eager torch)
+_EXP = {torch.float32: (0x7F800000, 127), torch.float64: (0x7FF0000000000000, 1023)}
+
+
+def _round_magnitude_eager(a: torch.Tensor, fmt: FloatFormat) -> torch.Tensor | None:
+    """|x| rounded to nearest even on fmt's grid, subnormals included, or None where this
+    path does not apply (M = 0: ties go to the even exponent code).
+
+    E ≤ 7 (or float64): a ≤ 2^(emax+1), then (a + K) − K with K = 2^(max(e_a, emin) + p − 1 − M)
+    built from a's exponent bits — ulp(K) is the grid step at a, so the addition rounds once,
+    ties to even.  E = 8 in float32: the bit method on min(a, float32 max), with NaN payloads
+    re-poisoned by adding c − c."""
+    idtype, frac = _INT_VIEW[a.dtype]
+    M = fmt.man_bits
+    if M == 0 or M >= frac:
+        return None
+    if a.dtype == torch.float32 and fmt.emax >= 100:
+        c = torch.clamp(a, max=torch.finfo(a.dtype).max)
+        bits, s = c.view(idtype), frac - M
+        r = ((bits >> s).bitwise_and_(1).add_(bits).add_((1 << (s - 1)) - 1)
+             .bitwise_and_(~((1 << s) - 1))).view(a.dtype)
+        return r.add_(c - c)
+    emask, bias = _EXP[a.dtype]
+    c = torch.clamp(a, max=2.0 ** (fmt.emax + 1))
+    k = c.view(idtype) & emask
+    k.clamp_(min=(fmt.emin + bias) << frac).add_((frac - M) << frac)
+    K = k.view(a.dtype)
+    return (c + K).sub_(K)
+
+
+@cache
+def _overflow_factor(fmt: FloatFormat, dtype: torch.dtype) -> float | None:
+    """m with r·m finite exactly for grid values r ≤ fmt.max (inf for the next one up)."""
+    dmax = torch.finfo(dtype).max
+    m = torch.tensor(dmax / fmt.max, dtype=dtype)
+    while torch.isinf(m * fmt.max):
+        m = torch.nextafter(m, torch.zeros_like(m))
+    nxt = fmt.max + 2.0 ** (fmt.emax - fmt.man_bits)  # the first value past max
+    return float(m) if torch.isinf(torch.tensor(nxt, dtype=dtype) * m) else None
+
+
+def _overflow_eager(r: torch.Tensor, fmt: FloatFormat) -> torch.Tensor:
+    """:func:`_overflow` without masks: z = r·m overflows exactly where r > fmt.max; then
+    max(r, z − dmax) is inf there (the "inf" rule) and r + (z − z) is NaN there ("nan")."""
+    m = None if fmt.overflow == "saturate" else _overflow_factor(fmt, r.dtype)
+    if m is None:
+        return _overflow(r, fmt)
+    z = r * m
+    if fmt.overflow == "inf":
+        return torch.maximum(r, z.sub_(torch.finfo(r.dtype).max))
+    return r + (z - z)
 
 
 def round_float(x: torch.Tensor, fmt: FloatFormat, *, stochastic: bool = False,
@@ -97,9 +154,15 @@ def round_float(x: torch.Tensor, fmt: FloatFormat, *, stochastic: bool = False,
             x.shape, dtype=x.dtype, device=x.device, generator=generator)
         y = torch.floor(x / q + u) * q
         r = torch.where(x.abs() <= fmt.max, torch.clamp(y.abs(), max=fmt.max), y.abs())
+        y = torch.copysign(_overflow(r, fmt), x)
     else:
-        r = _round_magnitude(x.abs(), fmt, method or rounding_method(x.device))
-    y = torch.copysign(_overflow(r, fmt), x)
+        method = method or rounding_method(x.device)
+        a = x.abs()
+        r = _round_magnitude_eager(a, fmt) if method == "auto" else None
+        if r is not None:
+            y = torch.copysign(_overflow_eager(r, fmt), x)
+        else:
+            y = torch.copysign(_overflow(_round_magnitude(a, fmt, method), fmt), x)
     if fmt.nan == "neg_zero":  # ml_dtypes: NaN → zero with the opposite sign bit
         zero = torch.where(torch.signbit(x), 0.0, -0.0)
         return torch.where(x != x, zero, y)
@@ -117,13 +180,3 @@ def round_int(v: torch.Tensor, lo: float, hi: float, *, stochastic: bool = False
     else:
         r = torch.round(v)
     return torch.clamp(r, lo, hi)
-
-
-def pow2_floor_exponent(a: torch.Tensor) -> torch.Tensor:
-    """⌊log2 a⌋ for a > 0 (read from the exponent bits; exact for normal numbers, and
-    below −126 / −1022 for subnormal ones); 0 where a = 0.  Returned as a float tensor."""
-    idtype, frac_bits = _INT_VIEW[a.dtype]
-    ebits = 8 if a.dtype == torch.float32 else 11
-    bias = 2 ** (ebits - 1) - 1
-    e = ((a.view(idtype) >> frac_bits) & (2**ebits - 1)) - bias
-    return torch.where(a > 0, e, torch.zeros_like(e)).to(a.dtype)

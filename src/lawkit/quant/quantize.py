@@ -24,6 +24,8 @@ maps onto the format, 0 where it was clipped (saturated) — the usual "clipped 
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from ..errors import QuantError
@@ -58,8 +60,9 @@ def group_stats_fast(v: torch.Tensor, opts: Options) -> tuple[torch.Tensor, ...]
         st = (torch.clamp(lo, max=0), torch.clamp(hi, min=0))
     else:
         st = (v.abs().amax(dim=-1, keepdim=True),)
-    bad = ~torch.isfinite(st[-1][:, 0] - st[0][:, 0])
-    if bad.any():
+    spread = st[-1] - st[0] if len(st) == 2 else st[0]
+    if not bool(spread.max() < float("inf")):  # NaN or inf somewhere (or hi − lo overflows)
+        bad = ~(spread[:, 0] < float("inf"))
         fixed = group_stats(v[bad], opts)
         for t, f in zip(st, fixed):
             t[bad] = f
@@ -97,16 +100,25 @@ def mx_scale(amax: torch.Tensor, emax_elem: int) -> torch.Tensor:
     return torch.where(amax == 0, 2.0**-emax_elem, s)
 
 
+def mx_scale_eager(amax: torch.Tensor, emax_elem: int) -> torch.Tensor:
+    """The same s as :func:`mx_scale` in fewer eager ops: frexp's exponent, exp2 of an
+    integer (exact)."""
+    _, e = torch.frexp(amax)
+    e = torch.clamp(e - (1 + emax_elem), -127, 127).masked_fill_(amax == 0, -emax_elem)
+    return torch.exp2(e.to(amax.dtype))
+
+
 def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=None,
-                  method: str = "split", mask: bool = False):
+                  method: str = "split", mask: bool = False, eager: bool = False):
     """Fake-quantize a (rows, group) tile in the working dtype; ``stats`` per row (from
-    :func:`group_stats`, or None without a scale).  Returns (y, in_range mask or None)."""
+    :func:`group_stats`, or None without a scale).  Returns (y, in_range mask or None).
+    ``eager`` picks op sequences that are cheaper without a compiler (same results)."""
     fmt, wd = opts.fmt, v.dtype
     kw = dict(stochastic=opts.stochastic, noise=noise)
     dmax = torch.finfo(wd).max
     if isinstance(fmt, MXFormat):
-        s = mx_scale(stats[0], fmt.emax_elem)
-        x = v * (1.0 / s)  # = v / s exactly: s is a power of two
+        s = (mx_scale_eager if eager else mx_scale)(stats[0], fmt.emax_elem)
+        x = v * torch.reciprocal(s)  # = v / s exactly: s is a power of two
         if isinstance(fmt.element, IntFormat):  # MXINT8: int8 with an implicit 2^−6
             q, elem_max = round_int(x * 64, -127, 127, **kw) / 64, 127 / 64
         else:
@@ -124,7 +136,8 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
     if isinstance(fmt, FloatFormat) and wd == torch.float32 and fmt.emax >= 100:
         # E = 8 with an absmax scale: s = max|x|/fmt.max (~2^-128) is subnormal in float32
         y, m = quantize_tile(v.double(), tuple(t.double() for t in stats), opts, mask=mask,
-                             noise=None if noise is None else noise.double(), method=method)
+                             noise=None if noise is None else noise.double(), method=method,
+                             eager=eager)
         y = torch.where(y.abs() < float("inf"), torch.clamp(y, -dmax, dmax), y)
         return y.float(), m
     tiny, up = _TINY[wd]
@@ -188,9 +201,9 @@ def quantize(x: torch.Tensor, fmt, *, scale: str | None = None, axis: int | None
     grad = x.requires_grad and torch.is_grad_enabled()
     try:
         stats = group_stats_fast if x.device.type == "cpu" else group_stats
-        y, mask = run_tiles(x.detach(), opts, quantize_tile, stats, combine_stats,
-                            needs_stats(opts), method=rounding_method(x.device), mask=grad,
-                            generator=generator)
+        y, mask = run_tiles(x.detach(), opts, partial(quantize_tile, eager=True), stats,
+                            combine_stats, needs_stats(opts), method=rounding_method(x.device),
+                            mask=grad, generator=generator)
     except (RuntimeError, TypeError, ValueError, IndexError) as err:
         raise QuantError(f"quantize(fmt={opts.fmt.name!r}) failed on a {x.dtype} tensor of "
                          f"shape {tuple(x.shape)} on {x.device}: {err}") from err
