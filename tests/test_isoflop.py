@@ -312,3 +312,15 @@ def test_llama3_isoflops_match_the_paper(shared_data):
                 bootstrap=100)
     assert abs(r.D_law.exponent - 0.53) < 0.02 and r.D_law.covers(0.53)
     assert 0.29 / 1.5 < r.D_law.coef < 0.29 * 1.5
+
+
+def test_cli_fit_isoflop_crosscheck(capsys):
+    from lawkit.cli import main
+    from lawkit.examples import path as example_path
+
+    assert main(["fit", "chinchilla", str(example_path("isoflop_synthetic")), "--isoflop",
+                 "--json"]) == 0
+    import json as _json
+
+    out = _json.loads(capsys.readouterr().out)
+    assert "crosscheck" in out and "params" in out

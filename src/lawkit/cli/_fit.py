@@ -24,6 +24,9 @@ def add_arguments(p) -> None:
                    help="parameters fitted once per group (needs --group)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--out", metavar="FILE", help="also write the JSON result to FILE")
+    p.add_argument("--isoflop", action="store_true",
+                   help="also cross-check the frontier exponent against IsoFLOP profiles "
+                        "(Approach 2) of the same data")
 
 
 def parse_starts(text: str):
@@ -50,5 +53,14 @@ def run(args) -> int:
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, indent=2)
+    if args.isoflop:
+        from ..analysis.crosscheck import crosscheck
+
+        check = crosscheck(result, data=args.data, level=result.ci_level, bootstrap=200,
+                           seed=args.seed)
+        if args.json:
+            payload = {**payload, "crosscheck": check.to_dict()}
     print(json.dumps(payload, indent=2) if args.json else result.report())
+    if args.isoflop and not args.json:
+        print(check.report())
     return 0
