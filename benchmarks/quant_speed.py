@@ -51,7 +51,8 @@ def best_pair(copy, fn, device, n) -> tuple[tuple[float, float], tuple[float, fl
 
 
 def _bits(t: torch.Tensor) -> torch.Tensor:
-    return t.view(torch.int32)
+    """Bit patterns, −0 ≠ +0, all NaNs alike."""
+    return torch.where(torch.isnan(t), float("nan"), t).view(torch.int32)
 
 
 def main() -> None:

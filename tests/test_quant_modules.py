@@ -45,6 +45,9 @@ def test_kv_hook_and_training_step_moves_weights():
 
 
 def _bits(t: torch.Tensor) -> torch.Tensor:
+    """Bit patterns (so −0 ≠ +0), with every NaN mapped to one pattern (NaN payloads and
+    signs carry no meaning)."""
+    t = torch.where(torch.isnan(t), float("nan"), t)
     return t.view(torch.int32) if t.dtype == torch.float32 else t.view(torch.int64)
 
 

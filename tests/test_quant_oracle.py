@@ -366,9 +366,10 @@ def test_split_and_bit_rounding_agree(dtype):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_mx_block_scale_formulas_agree(dtype):
-    """The compiled path's float-only block scale and the eager frexp/exp2 one are the
-    same power of two, 2^clamp(⌊log2 amax⌋ − emax, −127, 127), for every magnitude."""
-    from lawkit.quant.quantize import mx_scale, mx_scale_eager
+    """The block scale's three formulas (float-only: compiled CPU; frexp/exp2: eager CPU;
+    exponent bits: CUDA) are the same power of two, 2^clamp(⌊log2 amax⌋ − emax, −127, 127),
+    for every magnitude."""
+    from lawkit.quant.quantize import mx_scale, mx_scale_bits, mx_scale_eager
 
     rng = np.random.default_rng(4)
     lim = 126 if dtype == torch.float32 else 1000
@@ -377,8 +378,32 @@ def test_mx_block_scale_formulas_agree(dtype):
              np.nextafter(2.0**64, np.inf), float(np.finfo(np.float32).max)]
     amax = torch.from_numpy(np.concatenate([a, edges])).to(dtype)[:, None]
     for emax in (0, 2, 4, 8, 15):
-        s1, s2 = mx_scale(amax, emax), mx_scale_eager(amax, emax)
-        assert torch.equal(s1, s2), emax
+        s1 = mx_scale(amax, emax)
+        assert torch.equal(s1, mx_scale_eager(amax, emax)), emax
+        assert torch.equal(s1, mx_scale_bits(amax, emax)), emax
         k = torch.floor(torch.log2(amax.double())) - emax
         ref = 2.0 ** torch.clamp(torch.where(amax == 0, -emax, k), -127, 127)
         assert torch.equal(s1.double(), ref)
+
+
+@pytest.mark.parametrize("fmt, kw", [
+    ("int4", {"axis": 0}), ("uint3", {"block": 5}), ("float8_e4m3fn", {}), ("e8m7", {}),
+    ("e5m2", {"scale": "absmax"}), ("e8m3", {"scale": "absmax", "axis": 1}),
+    ("float4_e2m1fn", {}), ("mxfp4_e2m1", {}), ("mxint8", {}), ("mxfp8_e5m2", {})])
+def test_every_code_path_gives_the_same_bits(fmt, kw):
+    """The whole-tensor arithmetic with each rounding method — "bits" (what CUDA runs),
+    "split" (compiled CPU) — equals the tiled eager result bit for bit, on values of every
+    magnitude, specials included."""
+    from lawkit.quant.checks import check_options, check_tensor
+    from lawkit.quant.compiled import _values
+
+    rng = np.random.default_rng(9)
+    x = (rng.normal(size=(24, 70)) * np.exp(rng.normal(0, 6, size=(24, 70)))).astype(np.float32)
+    x[0, :6] = [np.inf, -np.inf, np.nan, 0.0, -0.0, 3.4e38]
+    x[1, :] = 1e-42
+    t = torch.from_numpy(x)
+    eager = quantize(t, fmt, **kw)
+    opts = check_tensor(t, check_options(fmt, **kw))
+    for method in ("bits", "split"):
+        y, _ = _values(t, opts, method, False)
+        assert same_bits(y.numpy(), eager.numpy()).all(), method

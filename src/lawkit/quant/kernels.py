@@ -89,6 +89,7 @@ def _overflow(r: torch.Tensor, fmt: FloatFormat) -> torch.Tensor:
 
 # ---- eager CPU: the same roundings with fewer ops and no boolean masks (slow in eager torch)
 _EXP = {torch.float32: (0x7F800000, 127), torch.float64: (0x7FF0000000000000, 1023)}
+_EXP_BITS = {torch.float32: 8, torch.float64: 11}
 
 
 def _round_magnitude_eager(a: torch.Tensor, fmt: FloatFormat) -> torch.Tensor | None:
@@ -159,8 +160,10 @@ def round_float(x: torch.Tensor, fmt: FloatFormat, *, stochastic: bool = False,
         method = method or rounding_method(x.device)
         a = x.abs()
         r = _round_magnitude_eager(a, fmt) if method == "auto" else None
-        if r is not None:
-            y = torch.copysign(_overflow_eager(r, fmt), x)
+        if r is not None:  # copysign by a bit or (torch.copysign is slow in eager)
+            idtype, frac = _INT_VIEW[x.dtype]
+            sign = x.view(idtype) & (-1 << (frac + _EXP_BITS[x.dtype]))
+            y = (_overflow_eager(r, fmt).view(idtype) | sign).view(x.dtype)
         else:
             y = torch.copysign(_overflow(_round_magnitude(a, fmt, method), fmt), x)
     if fmt.nan == "neg_zero":  # ml_dtypes: NaN → zero with the opposite sign bit

@@ -100,6 +100,17 @@ def mx_scale(amax: torch.Tensor, emax_elem: int) -> torch.Tensor:
     return torch.where(amax == 0, 2.0**-emax_elem, s)
 
 
+def mx_scale_bits(amax: torch.Tensor, emax_elem: int) -> torch.Tensor:
+    """The same s from the exponent bits (for GPUs, where bit casts are free and a compiler
+    may contract :func:`mx_scale`'s c − b into an FMA)."""
+    idtype, frac, bias = ((torch.int32, 23, 127) if amax.dtype == torch.float32
+                          else (torch.int64, 52, 1023))
+    e = ((amax.view(idtype) >> frac) & (2 * bias + 1)) - bias  # ⌊log2⌋; −bias for subnormals
+    e = torch.clamp(torch.where(amax > 0, e, 0) - emax_elem, -127, 127)
+    s = ((e + bias).clamp(min=1) << frac).view(amax.dtype)  # 2^e for e ≥ 1 − bias
+    return torch.where(e < 1 - bias, 2.0**-127, s) if amax.dtype == torch.float32 else s
+
+
 def mx_scale_eager(amax: torch.Tensor, emax_elem: int) -> torch.Tensor:
     """The same s as :func:`mx_scale` in fewer eager ops: frexp's exponent, exp2 of an
     integer (exact)."""
@@ -117,7 +128,8 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
     kw = dict(stochastic=opts.stochastic, noise=noise)
     dmax = torch.finfo(wd).max
     if isinstance(fmt, MXFormat):
-        s = (mx_scale_eager if eager else mx_scale)(stats[0], fmt.emax_elem)
+        scale_of = mx_scale_bits if method == "bits" else mx_scale_eager if eager else mx_scale
+        s = scale_of(stats[0], fmt.emax_elem)
         x = v * torch.reciprocal(s)  # = v / s exactly: s is a power of two
         if isinstance(fmt.element, IntFormat):  # MXINT8: int8 with an implicit 2^−6
             q, elem_max = round_int(x * 64, -127, 127, **kw) / 64, 127 / 64

@@ -4,9 +4,10 @@ A tensor is viewed as (groups, group_len): one row per scale group (the whole te
 slice along ``axis``, or one ``block``).  Eager mode walks that view in cache-sized tiles —
 whole rows when a row is short, column chunks of one row (after a reduction pass for its
 scale) when it is long — so each elementwise temporary lives in cache instead of costing a
-fresh full-size allocation; results are written straight into the output.  Tiles are
-no larger than torch's intra-op grain (32768 elements), so each op runs on one thread with
-no barrier, and tiles are spread over ``torch.get_num_threads()`` worker threads instead.
+fresh full-size allocation; results are written straight into the output.  Tiles stay
+below torch's intra-op grain (32768 elements), so each op runs on one thread with no
+barrier (barriers are what make many small ops slow on a busy machine), and tiles are
+spread over ``torch.get_num_threads()`` worker threads instead.
 The arithmetic per element is the same as on the whole tensor (the compiled path), so
 results are identical whatever the tiling.  On CUDA the whole view is one tile.
 """
@@ -21,7 +22,7 @@ import torch.nn.functional as F
 
 from .kernels import work_dtype
 
-TILE = 1 << 15  # elements per tile on CPU (128 KiB of float32; torch's GRAIN_SIZE)
+TILE = (1 << 15) - 64  # elements per tile on CPU: just under torch's GRAIN_SIZE (32768)
 
 
 def _each(fn: Callable, items: list, workers: int) -> list:
