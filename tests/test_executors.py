@@ -163,3 +163,18 @@ def test_cli_sweep_with_workers(tmp_path, capsys):
     assert main(["sweep", str(spec), "--store", str(db), "--device", "cpu",
                  "--executor", "serial", "--no-progress"]) == 0
     assert "0 run(s) done, 3 already stored" in capsys.readouterr().out
+
+
+def test_bad_corpus_is_refused_before_training(tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "big.npy", np.arange(50_000) % 300)
+    spec = parse_spec(TINY.text.replace("[data]", f'[data]\ncorpus = "{tmp_path / "big.npy"}"'))
+    with RunStore(tmp_path / "r.db") as store:
+        with pytest.raises(LawkitError, match="token ids must lie in 0..255"):
+            run_sweep(spec, store, progress=False)
+        assert store.done() == set()
+    spec = parse_spec(TINY.text.replace("[data]", '[data]\ncorpus = "/nonexistent/corpus"'))
+    with RunStore(tmp_path / "r2.db") as store:
+        with pytest.raises(LawkitError, match="corpus not found"):
+            run_sweep(spec, store, progress=False)

@@ -35,10 +35,17 @@ class SweepCounts:
 
 def check_data(spec: Sweep) -> None:
     """Load each corpus and cut each run's held-out set once, before anything trains."""
+    from ..errors import DataError
     from .data import load_corpus, split
+    from .tinylm import ModelConfig
 
+    vocab = ModelConfig().vocab
     for corpus in sorted({c["corpus"] for c in spec.runs}):
-        data = split(load_corpus(corpus))
+        tokens = load_corpus(corpus)
+        if len(tokens) and (tokens.min() < 0 or tokens.max() >= vocab):
+            raise DataError(f"corpus {corpus}: token ids must lie in 0..{vocab - 1} (the "
+                            f"byte-level model's vocabulary), found {tokens.min()}..{tokens.max()}")
+        data = split(tokens)
         for seq, tokens in sorted({(c["model"]["seq"], c["eval_tokens"]) for c in spec.runs
                                    if c["corpus"] == corpus}):
             data.eval_windows(tokens, seq)
