@@ -18,14 +18,15 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from ..harness.store import RunStore
-    from ..harness.sweep import export_rows
 
-    store = RunStore(args.store, readonly=True)
+    store = RunStore(args.store, readonly=True)  # a bad store fails here, before heavy imports
     try:
         if args.backup:
             store.backup(args.backup)
             print(f"copied {args.store} to {args.backup}")
             return 0
+        from ..harness.export import export_rows
+
         rows = export_rows(store)
     finally:
         store.close()

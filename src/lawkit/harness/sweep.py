@@ -3,7 +3,7 @@ the store is claimed, computed by an executor (:mod:`lawkit.harness.executors`),
 written by this process, the driver; several sweep processes may share one store.
 
 ``run_sweep(spec, store, executor=Serial())`` returns :class:`SweepCounts`;
-:func:`export_rows` turns a store into one row per (run, PTQ setting), ready for fitting.
+:func:`~lawkit.harness.export.export_rows` turns a store into one row per (run, PTQ setting), ready for fitting.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from functools import partial
 from .precision import bits_of, qat_config  # noqa: F401  (qat_config re-exported)
 from .run import Job, execute_job
 from .spec import Sweep, load_spec, parse_spec, run_id  # noqa: F401  (load_spec, parse_spec re-exported)
+from .export import export_rows  # noqa: F401  (re-exported)
 from .store import RunStore
 
 __all__ = ["SweepCounts", "bits_of", "check_data", "export_rows", "load_spec", "parse_spec",
@@ -95,23 +96,3 @@ def run_sweep(spec: Sweep, store: RunStore, *, executor=None, device: str | None
     left = set(ids) - store.done()
     return SweepCounts(total=len(ids), skipped=skipped, ran=ran, elsewhere=len(left),
                        duplicates=spec.duplicates)
-
-
-def export_rows(store: RunStore) -> list[dict]:
-    """One row per (run, PTQ setting), plus the run itself without PTQ — ready for fitting.
-    P_w, P_a, P_kv, P_post are bits (16 = full precision)."""
-    rows = []
-    for r in store.rows():
-        cfg = r["config"]
-        base = {"run_id": r["id"], "spec": r["spec"][:10], "N": r["N"], "D": r["D"],
-                "FLOPs": r["FLOPs"], "width": cfg["model"]["width"], "depth": cfg["model"]["depth"],
-                "seed": cfg["seed"], "P_w": bits_of(cfg["train"]["weight"]),
-                "P_a": bits_of(cfg["train"]["activation"]), "P_kv": bits_of(cfg["train"]["kv"]),
-                "train_format": cfg["train"]["weight"], "val_loss_train": r["val_loss"],
-                "wall_s": r["wall_s"]}
-        rows.append({**base, "ptq_method": "none", "ptq_format": "none", "P_post": 16.0,
-                     "val_loss": r["val_loss"], "delta_ptq": 0.0})
-        for method, fmt, loss in r["ptq"]:
-            rows.append({**base, "ptq_method": method, "ptq_format": fmt, "P_post": bits_of(fmt),
-                         "val_loss": loss, "delta_ptq": loss - r["val_loss"]})
-    return rows
