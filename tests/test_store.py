@@ -222,8 +222,10 @@ def test_version_1_stores_still_open(tmp_path):
 
 
 def test_repeated_grid_entries_are_one_run(tmp_path):
-    spec = parse_spec(TINY.format(tokens="[2560, 2560, 5120]", seeds="[0, 0]"))
+    spec = parse_spec(TINY.format(tokens="[2560, 2560, 5120]", seeds="[0, 0]")
+                      .replace('["rtn"]', '["rtn", "rtn"]').replace('["int4"]', '["int4", "int4"]'))
     assert len(spec.runs) == 2 and spec.duplicates == 4
+    assert spec.ptq["methods"] == ["rtn"] and spec.ptq["formats"] == ["int4"]
     assert len({run_id(c, spec.ptq) for c in spec.runs}) == 2
     with RunStore(tmp_path / "r.db") as store:
         counts_ = run_sweep(spec, store, executor=Serial(threads=1), progress=False)

@@ -82,8 +82,8 @@ def parse_spec(text: str, path: str = "<spec>") -> Sweep:
     data = {**DEFAULTS["data"], **raw.get("data", {})}
     grid = raw["grid"]
     ptq_raw = raw.get("ptq", {})
-    ptq = {"methods": list(ptq_raw.get("methods", [])),
-           "formats": list(ptq_raw.get("formats", [])),
+    ptq = {"methods": list(dict.fromkeys(ptq_raw.get("methods", []))),   # repeats run once
+           "formats": list(dict.fromkeys(ptq_raw.get("formats", []))),
            "calibration_batches": int(ptq_raw.get("calibration_batches",
                                                   DEFAULTS["ptq"]["calibration_batches"]))}
     runs, seen, dups = [], set(), 0
