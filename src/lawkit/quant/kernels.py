@@ -60,8 +60,15 @@ def _rne_split(a: torch.Tensor, s: int) -> torch.Tensor:
     return c - (c - a)
 
 
+def _top(fmt: FloatFormat) -> float:
+    """2^(emax+1): beyond fmt.max, so clamping |x| there keeps every overflow an overflow."""
+    return 2.0 ** (fmt.emax + 1)
+
+
 def _round_magnitude(a: torch.Tensor, fmt: FloatFormat, method: str) -> torch.Tensor:
-    """|x| (non-negative or NaN) rounded to nearest even on fmt's grid, before overflow rules."""
+    """|x| (non-negative or NaN) rounded to nearest even on fmt's grid, before overflow rules
+    (a saturating format's input is already clamped to fmt.max: RNE(min(a, max)) is
+    min(RNE(a), max), one op fewer)."""
     _, frac_bits = _INT_VIEW[a.dtype]
     s = frac_bits - fmt.man_bits
     wide = a.dtype == torch.float32 and fmt.emax >= 100  # E = 8 in float32
@@ -74,7 +81,7 @@ def _round_magnitude(a: torch.Tensor, fmt: FloatFormat, method: str) -> torch.Te
         r = _rne_split(torch.where(big, torch.clamp(a * 2.0**-64, max=2.0**65), a), s)
         r = torch.where(big, r * 2.0**64, r)
     else:
-        r = _rne_split(torch.clamp(a, max=2.0 ** (fmt.emax + 1)), s)
+        r = _rne_split(a if fmt.overflow == "saturate" else torch.clamp(a, max=_top(fmt)), s)
     C = 2.0 ** (fmt.emin - fmt.man_bits + frac_bits)
     return torch.where(a < 2.0**fmt.emin, (a + C) - C, r)
 
@@ -111,7 +118,7 @@ def _round_magnitude_eager(a: torch.Tensor, fmt: FloatFormat) -> torch.Tensor | 
              .bitwise_and_(~((1 << s) - 1))).view(a.dtype)
         return r.add_(c - c)
     emask, bias = _EXP[a.dtype]
-    c = torch.clamp(a, max=2.0 ** (fmt.emax + 1))
+    c = a if fmt.overflow == "saturate" else torch.clamp(a, max=_top(fmt))
     k = c.view(idtype) & emask
     k.clamp_(min=(fmt.emin + bias) << frac).add_((frac - M) << frac)
     K = k.view(a.dtype)
@@ -158,14 +165,16 @@ def round_float(x: torch.Tensor, fmt: FloatFormat, *, stochastic: bool = False,
         y = torch.copysign(_overflow(r, fmt), x)
     else:
         method = method or rounding_method(x.device)
-        a = x.abs()
+        sat = fmt.overflow == "saturate"
+        a = torch.clamp(x.abs(), max=fmt.max) if sat else x.abs()
         r = _round_magnitude_eager(a, fmt) if method == "auto" else None
         if r is not None:  # copysign by a bit or (torch.copysign is slow in eager)
             idtype, frac = _INT_VIEW[x.dtype]
             sign = x.view(idtype) & (-1 << (frac + _EXP_BITS[x.dtype]))
-            y = (_overflow_eager(r, fmt).view(idtype) | sign).view(x.dtype)
+            y = ((r if sat else _overflow_eager(r, fmt)).view(idtype) | sign).view(x.dtype)
         else:
-            y = torch.copysign(_overflow(_round_magnitude(a, fmt, method), fmt), x)
+            r = _round_magnitude(a, fmt, method)
+            y = torch.copysign(r if sat else _overflow(r, fmt), x)
     if fmt.nan == "neg_zero":  # ml_dtypes: NaN → zero with the opposite sign bit
         zero = torch.where(torch.signbit(x), 0.0, -0.0)
         return torch.where(x != x, zero, y)
@@ -174,12 +183,21 @@ def round_float(x: torch.Tensor, fmt: FloatFormat, *, stochastic: bool = False,
 
 def round_int(v: torch.Tensor, lo: float, hi: float, *, stochastic: bool = False,
               generator: torch.Generator | None = None,
-              noise: torch.Tensor | None = None) -> torch.Tensor:
-    """Round to integers (half to even, or stochastically) and clamp to [lo, hi]."""
+              noise: torch.Tensor | None = None, eager: bool = False) -> torch.Tensor:
+    """Round to integers (half to even, or stochastically) and clamp to [lo, hi].
+
+    The clamp comes first (the same values for integer bounds).  ``eager`` (CPU):
+    (|c| + 2^(p−1)) − 2^(p−1), whose addition rounds to an integer once, ties to even, with
+    c's sign bit copied back — torch.round can be very slow on small CPU tensors."""
     if stochastic:
         u = noise if noise is not None else torch.rand(
             v.shape, dtype=v.dtype, device=v.device, generator=generator)
-        r = torch.floor(v + u)
-    else:
-        r = torch.round(v)
-    return torch.clamp(r, lo, hi)
+        return torch.clamp(torch.floor(v + u), lo, hi)
+    idtype, frac = _INT_VIEW[v.dtype]
+    c = torch.clamp(v, lo, hi)  # before rounding: uint's round(−0.3) is +0 on every path
+    if not eager or max(abs(lo), abs(hi)) >= 2.0**frac:
+        return torch.round(c)
+    big = 2.0**frac
+    r = (c.abs() + big).sub_(big)
+    sign = c.view(idtype) & (-1 << (frac + _EXP_BITS[v.dtype]))
+    return (r.view(idtype) | sign).view(v.dtype)

@@ -126,13 +126,14 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
     ``eager`` picks op sequences that are cheaper without a compiler (same results)."""
     fmt, wd = opts.fmt, v.dtype
     kw = dict(stochastic=opts.stochastic, noise=noise)
+    ikw = dict(kw, eager=eager and v.device.type == "cpu")
     dmax = torch.finfo(wd).max
     if isinstance(fmt, MXFormat):
         scale_of = mx_scale_bits if method == "bits" else mx_scale_eager if eager else mx_scale
         s = scale_of(stats[0], fmt.emax_elem)
         x = v * torch.reciprocal(s)  # = v / s exactly: s is a power of two
         if isinstance(fmt.element, IntFormat):  # MXINT8: int8 with an implicit 2^−6
-            q, elem_max = round_int(x * 64, -127, 127, **kw) / 64, 127 / 64
+            q, elem_max = round_int(x * 64, -127, 127, **ikw) / 64, 127 / 64
         else:
             q, elem_max = round_float(x, fmt.element, method=method, **kw), fmt.element.max
         return q * s, (_inside(x.abs(), elem_max) if mask else None)
@@ -141,10 +142,10 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
             return round_float(v, fmt, method=method, **kw), (
                 _inside(v.abs(), fmt.max) if mask else None)
         if fmt.signed:
-            return round_int(v, -fmt.qmax, fmt.qmax, **kw), (
+            return round_int(v, -fmt.qmax, fmt.qmax, **ikw), (
                 _inside(v.abs(), fmt.qmax) if mask else None)
         one = torch.ones((), dtype=wd, device=v.device)
-        return _uint(v, one, one * 0, one, fmt.qmax, dmax, kw, mask)
+        return _uint(v, one, one * 0, one, fmt.qmax, dmax, ikw, mask)
     if isinstance(fmt, FloatFormat) and wd == torch.float32 and fmt.emax >= 100:
         # E = 8 with an absmax scale: s = max|x|/fmt.max (~2^-128) is subnormal in float32
         y, m = quantize_tile(v.double(), tuple(t.double() for t in stats), opts, mask=mask,
@@ -160,7 +161,7 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
         d = hi - lo
         s = torch.where(d < float("inf"), d / fmt.qmax, hi / fmt.qmax - lo / fmt.qmax)
         s = torch.where(s > 0, s, 1.0)
-        return _uint(v * p, s, torch.round(-lo / s), 1.0 / p, fmt.qmax, dmax, kw, mask)
+        return _uint(v * p, s, torch.round(-lo / s), 1.0 / p, fmt.qmax, dmax, ikw, mask)
     amax = stats[0]
     p = torch.ones_like(amax).masked_fill(amax < tiny, up)
     top = fmt.qmax if isinstance(fmt, IntFormat) else fmt.max
@@ -168,7 +169,7 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
     s = torch.where(s > 0, s, 1.0)
     x = (v * p) / s
     if isinstance(fmt, IntFormat):
-        y = torch.clamp(round_int(x, -top, top, **kw) * s * (1.0 / p), -dmax, dmax)
+        y = torch.clamp(round_int(x, -top, top, **ikw) * s * (1.0 / p), -dmax, dmax)
     else:
         y = round_float(x, fmt, method=method, **kw) * s * (1.0 / p)
         y = torch.where(x.abs() < float("inf"), torch.clamp(y, -dmax, dmax), y)

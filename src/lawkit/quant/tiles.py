@@ -6,8 +6,8 @@ whole rows when a row is short, column chunks of one row (after a reduction pass
 scale) when it is long — so each elementwise temporary lives in cache instead of costing a
 fresh full-size allocation; results are written straight into the output.  Tiles stay
 below torch's intra-op grain (32768 elements), so each op runs on one thread with no
-barrier (barriers are what make many small ops slow on a busy machine), and tiles are
-spread over ``torch.get_num_threads()`` worker threads instead.
+barrier: OpenMP barriers on many small ops are what make a busy machine crawl (seconds
+instead of 0.2 s for 16M elements), and worker threads lose more to the GIL than they gain.
 The arithmetic per element is the same as on the whole tensor (the compiled path), so
 results are identical whatever the tiling.  On CUDA the whole view is one tile.
 """
@@ -15,7 +15,6 @@ results are identical whatever the tiling.  On CUDA the whole view is one tile.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import torch
 import torch.nn.functional as F
@@ -23,14 +22,6 @@ import torch.nn.functional as F
 from .kernels import work_dtype
 
 TILE = (1 << 15) - 64  # elements per tile on CPU: just under torch's GRAIN_SIZE (32768)
-
-
-def _each(fn: Callable, items: list, workers: int) -> list:
-    """``[fn(*item) for item in items]``, on ``workers`` threads when there is enough work."""
-    if workers <= 1 or len(items) < 4:
-        return [fn(*item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        return list(pool.map(lambda item: fn(*item), items))
 
 
 def group_view(x: torch.Tensor, axis: int | None, block: int | None):
@@ -66,9 +57,7 @@ def run_tiles(x: torch.Tensor, opts, tile_fn: Callable, stats_fn: Callable, comb
         return back(out), (back(inside) if mask else None)
     noise = (torch.rand(view.shape, dtype=wd, device=x.device, generator=generator)
              if opts.stochastic else None)
-    cpu = x.device.type == "cpu"
-    tile = TILE if cpu else view.numel()
-    workers = torch.get_num_threads() if cpu else 1
+    tile = TILE if x.device.type == "cpu" else view.numel()
 
     def apply(r0, r1, c0, c1, stats):
         v = view[r0:r1, c0:c1].to(wd)
@@ -81,17 +70,15 @@ def run_tiles(x: torch.Tensor, opts, tile_fn: Callable, stats_fn: Callable, comb
 
     if cols <= tile:  # whole rows per tile: the scale is computed inside the tile
         step = max(1, tile // cols)
-        _each(apply, [(r0, min(rows, r0 + step), 0, cols, None)
-                      for r0 in range(0, rows, step)], workers)
+        for r0 in range(0, rows, step):
+            apply(r0, min(rows, r0 + step), 0, cols, None)
     else:  # long rows: a reduction pass for each row's scale, then column tiles
         chunks = [(c0, min(cols, c0 + tile)) for c0 in range(0, cols, tile)]
         for r in range(rows):
             stats = None
-            if with_stats:
-                parts = _each(lambda c0, c1: stats_fn(view[r:r + 1, c0:c1].to(wd), opts),
-                              chunks, workers)
-                stats = parts[0]
-                for part in parts[1:]:
-                    stats = combine(stats, part, opts)
-            _each(apply, [(r, r + 1, c0, c1, stats) for c0, c1 in chunks], workers)
+            for c0, c1 in chunks if with_stats else ():
+                part = stats_fn(view[r:r + 1, c0:c1].to(wd), opts)
+                stats = part if stats is None else combine(stats, part, opts)
+            for c0, c1 in chunks:
+                apply(r, r + 1, c0, c1, stats)
     return back(out), (back(inside) if mask else None)
