@@ -145,7 +145,7 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
             return round_int(v, -fmt.qmax, fmt.qmax, **ikw), (
                 _inside(v.abs(), fmt.qmax) if mask else None)
         one = torch.ones((), dtype=wd, device=v.device)
-        return _uint(v, one, one * 0, one, fmt.qmax, dmax, ikw, mask)
+        return _uint(v, one, one * 0, None, fmt.qmax, None, ikw, mask)
     if isinstance(fmt, FloatFormat) and wd == torch.float32 and fmt.emax >= 100:
         # E = 8 with an absmax scale: s = max|x|/fmt.max (~2^-128) is subnormal in float32
         y, m = quantize_tile(v.double(), tuple(t.double() for t in stats), opts, mask=mask,
@@ -154,31 +154,45 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
         y = torch.where(y.abs() < float("inf"), torch.clamp(y, -dmax, dmax), y)
         return y.float(), m
     tiny, up = _TINY[wd]
-    if isinstance(fmt, IntFormat) and not fmt.signed:
-        lo, hi = stats
-        p = torch.ones_like(hi).masked_fill(torch.maximum(hi, -lo) < tiny, up)
-        lo, hi = lo * p, hi * p
+    uint = isinstance(fmt, IntFormat) and not fmt.signed
+    amag = torch.maximum(stats[1], -stats[0]) if uint else stats[0]
+    # eager: skip steps that are exact identities for this tile (×1, clamps that cannot bind)
+    scaled = not eager or bool((amag < tiny).any())
+    extreme = not eager or bool(amag.max() > dmax / 4)
+    p = torch.ones_like(amag).masked_fill(amag < tiny, up) if scaled else None
+    if uint:
+        lo, hi = (stats[0] * p, stats[1] * p) if scaled else stats
         d = hi - lo
-        s = torch.where(d < float("inf"), d / fmt.qmax, hi / fmt.qmax - lo / fmt.qmax)
+        s = (torch.where(d < float("inf"), d / fmt.qmax, hi / fmt.qmax - lo / fmt.qmax)
+             if extreme else d / fmt.qmax)
         s = torch.where(s > 0, s, 1.0)
-        return _uint(v * p, s, torch.round(-lo / s), 1.0 / p, fmt.qmax, dmax, ikw, mask)
+        return _uint(v * p if scaled else v, s, torch.round(-lo / s),
+                     1.0 / p if scaled else None, fmt.qmax, dmax if extreme else None, ikw, mask)
     amax = stats[0]
-    p = torch.ones_like(amax).masked_fill(amax < tiny, up)
     top = fmt.qmax if isinstance(fmt, IntFormat) else fmt.max
-    s = amax * p / top
+    s = (amax * p if scaled else amax) / top
     s = torch.where(s > 0, s, 1.0)
-    x = (v * p) / s
+    x = (v * p if scaled else v) / s
     if isinstance(fmt, IntFormat):
-        y = torch.clamp(round_int(x, -top, top, **ikw) * s * (1.0 / p), -dmax, dmax)
+        y = round_int(x, -top, top, **ikw) * s
     else:
-        y = round_float(x, fmt, method=method, **kw) * s * (1.0 / p)
-        y = torch.where(x.abs() < float("inf"), torch.clamp(y, -dmax, dmax), y)
+        y = round_float(x, fmt, method=method, **kw) * s
+    if scaled:
+        y = y * (1.0 / p)
+    if extreme:
+        y = (torch.clamp(y, -dmax, dmax) if isinstance(fmt, IntFormat) else
+             torch.where(x.abs() < float("inf"), torch.clamp(y, -dmax, dmax), y))
     return y, (_inside(x.abs(), top) if mask else None)
 
 
 def _uint(v, s, z, unscale, qmax, dmax, kw, mask):
+    """y = (clamp(round(v/s + z), 0, qmax) − z)·s·unscale, clamped to ±dmax (None: skip)."""
     x = v / s + z
-    y = torch.clamp((round_int(x, 0, qmax, **kw) - z) * s * unscale, -dmax, dmax)
+    y = (round_int(x, 0, qmax, **kw) - z) * s
+    if unscale is not None:
+        y = y * unscale
+    if dmax is not None:
+        y = torch.clamp(y, -dmax, dmax)
     return y, ((_inside(-x, 0) & _inside(x, qmax)) if mask else None)
 
 
