@@ -7,17 +7,15 @@ A filter is clauses joined by ``and``: ``COLUMN OP VALUE`` with OP one of
 
 from __future__ import annotations
 
-import operator
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..compare import _OPS  # one table of comparison operators for hold-out rules and filters
 from ..errors import DataError, did_you_mean
 
-_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
-        "==": operator.eq, "!=": operator.ne}
 _CLAUSE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(\S+?)\s*$")
 
 
