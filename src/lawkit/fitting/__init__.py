@@ -26,21 +26,26 @@ def clustered_residuals(frame, residuals: np.ndarray, weights: np.ndarray, used:
     """Warnings for data columns (2–20 distinct values, not the law's own) by which the
     residuals cluster: η² = between-group share of the residual variance ≥ ``threshold``."""
     out = []
-    r = np.where(weights > 0, residuals, np.nan)
-    total = np.nanvar(r)
+    keep = np.asarray(weights) > 0
+    r = np.asarray(residuals)[keep]
+    if len(r) < 2:
+        return ()
+    total = float(np.var(r))
     if not np.isfinite(total) or total <= 0:
         return ()
     for col in frame.columns:
         if col in used:
             continue
-        values = frame[col].to_numpy()
+        values = frame[col].to_numpy()[keep]
         levels = {v for v in values.tolist() if v == v}
         if not 2 <= len(levels) <= 20 or len(levels) * 3 > len(values):
             continue
-        means = {lv: np.nanmean(r[values == lv]) for lv in levels}
-        between = np.nanmean([(means[v] - np.nanmean(r)) ** 2 if v in means else np.nan
-                              for v in values.tolist()])
-        eta2 = float(between / total)
+        codes = np.array([v if v == v else None for v in values.tolist()], dtype=object)
+        between = 0.0
+        for lv in levels:
+            sel = codes == lv
+            between += sel.sum() * (r[sel].mean() - r.mean()) ** 2
+        eta2 = float(between / len(r) / total)
         if eta2 >= threshold:
             out.append(f"residuals cluster by column {col!r} (η² = {eta2:.2f}: one band per "
                        f"value); consider a per-group fit, e.g. group={col!r}, per_group=('E',)")
