@@ -1,0 +1,322 @@
+"""Saved fits: a :class:`FitResult` written to one file and read back bit for bit.
+
+The artifact (``lawkit fit ... --save FIT``) is a ZIP archive with three kinds of member:
+
+- ``manifest.json`` — format tag and version, the lawkit version that wrote it, the law
+  (its name, its source text and the file it came from, and its fingerprint), the data's
+  provenance (sha256 of the canonical numeric columns used, row count, input ranges) and
+  every field of the result; floats are JSON numbers written by ``repr`` (shortest text
+  that reads back to the same double), non-finite ones as ``{"$float": "nan"}``;
+- ``arrays/<i>.npy`` — each NumPy array of the result (residuals, covariance, per-start
+  table, bootstrap draws) in NumPy's own format, dtype and bits preserved;
+- ``fit.json`` — exactly what ``lawkit fit --json`` prints, for people and ``jq``.
+
+:func:`load_fit` re-parses the law text (library parents resolved from the library),
+checks that it yields the law that was fitted (same fingerprint), and rebuilds the result
+field by field, so ``load_fit(p).to_dict() == result.to_dict()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import importlib
+import io
+import json
+import math
+import os
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import LawkitError
+
+__all__ = ["save_fit", "load_fit", "saved_info", "is_saved_fit", "data_provenance",
+           "SavedFitError", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "lawkit-fit"
+FORMAT_VERSION = 1
+_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member time stamps: same fit, same bytes
+
+
+class SavedFitError(LawkitError):
+    """A saved-fit file that cannot be written or read (corrupt, foreign, too new)."""
+
+
+# ---- provenance of the data
+def data_provenance(law, data, *, mapping: Mapping[str, str] | None = None,
+                    group: str | None = None, weights=None) -> dict:
+    """``{"sha256", "rows", "columns", "ranges"}`` of the numeric columns a fit of ``law``
+    reads from ``data``: sha256 over a JSON header (names, row count) followed by each
+    column as little-endian float64 (inputs in the law's order, then the output, weights
+    and the group column's level codes and levels)."""
+    from .data import column, columns, read_table
+
+    frame = read_table(data)
+    inputs, y = columns(law, frame, dict(mapping or {}))
+    cols = {**inputs, law.output.name: y}
+    if isinstance(weights, str):
+        cols["(weights)"] = column(frame, "weights", weights, "weights")
+    elif weights is not None:
+        cols["(weights)"] = np.asarray(weights, dtype=float)
+    levels = None
+    if group is not None:
+        import pandas as pd
+
+        codes, uniques = pd.factorize(frame[group], sort=True)
+        cols["(group)"] = codes.astype(float)
+        levels = [str(v) for v in uniques.tolist()]
+    header = json.dumps({"columns": list(cols), "rows": len(frame), "group_levels": levels},
+                        sort_keys=True)
+    h = hashlib.sha256(header.encode())
+    for v in cols.values():
+        h.update(np.ascontiguousarray(v, dtype="<f8").tobytes())
+    ranges = {n: [float(np.min(v)), float(np.max(v))] for n, v in inputs.items() if len(v)}
+    return {"sha256": h.hexdigest(), "rows": len(frame), "columns": list(cols),
+            "ranges": ranges}
+
+
+# ---- encoding of field values
+class _Encoder:
+    """Field values → JSON-able trees; arrays go to ``self.arrays`` (referenced by index)."""
+
+    def __init__(self):
+        self.arrays: list[np.ndarray] = []
+
+    def __call__(self, x, where: str):
+        if x is None or isinstance(x, (bool, str)):
+            return x
+        if isinstance(x, enum.Enum):
+            return {"$enum": _qualname(type(x)), "name": x.name}
+        if isinstance(x, (int, np.integer)) and not isinstance(x, np.bool_):
+            return int(x)
+        if isinstance(x, (float, np.floating)):
+            x = float(x)
+            return x if math.isfinite(x) else {"$float": repr(x)}
+        if isinstance(x, np.bool_):
+            return bool(x)
+        if isinstance(x, np.ndarray):
+            if x.dtype.hasobject:
+                raise SavedFitError(f"cannot save {where}: an array of Python objects")
+            self.arrays.append(x)
+            return {"$array": len(self.arrays) - 1}
+        if isinstance(x, tuple):
+            return {"$tuple": [self(v, where) for v in x]}
+        if isinstance(x, list):
+            return [self(v, where) for v in x]
+        if isinstance(x, Mapping):
+            if all(isinstance(k, str) and not k.startswith("$") for k in x):
+                return {k: self(v, f"{where}[{k!r}]") for k, v in x.items()}
+            return {"$dict": [[self(k, where), self(v, where)] for k, v in x.items()]}
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            return {"$dataclass": _qualname(type(x)),
+                    "fields": {f.name: self(getattr(x, f.name), f"{where}.{f.name}")
+                               for f in dataclasses.fields(x)}}
+        raise SavedFitError(f"cannot save {where}: values of type {type(x).__name__} "
+                            f"have no saved form")
+
+
+def _qualname(cls) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _lawkit_class(name: str):
+    """A class of lawkit named in an artifact (never anything outside lawkit)."""
+    module, _, qual = str(name).partition(":")
+    if not (module == "lawkit" or module.startswith("lawkit.")) or not qual.isidentifier():
+        raise ValueError(f"class {name!r} is not one of lawkit's")
+    return getattr(importlib.import_module(module), qual)
+
+
+def _decode(x, arrays):
+    if isinstance(x, list):
+        return [_decode(v, arrays) for v in x]
+    if not isinstance(x, dict):
+        return x
+    if "$float" in x:
+        return float(x["$float"])
+    if "$array" in x:
+        return arrays[int(x["$array"])]
+    if "$tuple" in x:
+        return tuple(_decode(v, arrays) for v in x["$tuple"])
+    if "$dict" in x:
+        return {_decode(k, arrays): _decode(v, arrays) for k, v in x["$dict"]}
+    if "$enum" in x:
+        return _lawkit_class(x["$enum"])[x["name"]]
+    if "$dataclass" in x:
+        cls = _lawkit_class(x["$dataclass"])
+        if not dataclasses.is_dataclass(cls):
+            raise ValueError(f"{x['$dataclass']} is not a record type")
+        return cls(**{k: _decode(v, arrays) for k, v in x["fields"].items()})
+    return {k: _decode(v, arrays) for k, v in x.items()}
+
+
+def _npy(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=False)
+    return buf.getvalue()
+
+
+# ---- save / load
+def save_fit(result, path, *, data=None, weights=None) -> Path:
+    """Write ``result`` to ``path`` (a ZIP archive; see the module docstring).
+
+    ``data`` (the table the fit was run on) adds its provenance: the sha256 of the numeric
+    columns used and the row count (checked against ``result.n``); ``weights`` as given
+    to :func:`lawkit.fit`, when a weights column or array was used.
+    """
+    from .. import __version__
+    from .result import FitResult
+
+    if not isinstance(result, FitResult):
+        raise SavedFitError(f"save_fit needs a FitResult, not {type(result).__name__}")
+    law = result.law
+    provenance = None
+    if data is not None:
+        provenance = data_provenance(law, data, mapping=result.mapping,
+                                     group=result.settings.get("group"), weights=weights)
+        if provenance["rows"] != result.n:
+            raise SavedFitError(f"the data has {provenance['rows']} rows but the fit was run on "
+                                f"{result.n}: pass the table the fit was run on")
+    enc = _Encoder()
+    fields = {f.name: enc(getattr(result, f.name), f.name)
+              for f in dataclasses.fields(FitResult) if f.name != "law"}
+    manifest = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "lawkit_version": __version__,
+        "law": {"name": law.name, "source": law.source.text, "path": law.source.path,
+                "fingerprint": law.fingerprint},
+        "data": provenance,
+        "fields": fields,
+        "arrays": [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in enc.arrays],
+    }
+    text = json.dumps(manifest, indent=1, allow_nan=False, ensure_ascii=False)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            def put(name, payload):
+                z.writestr(zipfile.ZipInfo(name, date_time=_DATE), payload,
+                           compress_type=zipfile.ZIP_DEFLATED)
+
+            put("manifest.json", text.encode("utf-8"))
+            for i, a in enumerate(enc.arrays):
+                put(f"arrays/{i}.npy", _npy(a))
+            put("fit.json", json.dumps(result.to_dict(), indent=2).encode("utf-8"))
+        os.replace(tmp, path)
+    except OSError as err:
+        raise SavedFitError(f"cannot write the saved fit {path}: {err}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def is_saved_fit(path) -> bool:
+    """Whether ``path`` is a file that starts like a ZIP archive (a saved fit, or corrupt)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def _read(path) -> tuple[dict, zipfile.ZipFile]:
+    path = Path(path)
+    if not path.is_file():
+        raise SavedFitError(f"no such saved fit: {path}")
+    try:
+        z = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise SavedFitError(f"{path} is not a saved fit (not a ZIP archive: {err})") from None
+    try:
+        manifest = json.loads(z.read("manifest.json").decode("utf-8"))
+    except KeyError:
+        z.close()
+        raise SavedFitError(f"{path} is not a saved fit (no manifest.json)") from None
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError) as err:
+        z.close()
+        raise SavedFitError(f"{path}: corrupt saved fit (manifest unreadable: {err})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        z.close()
+        raise SavedFitError(f"{path} is not a saved lawkit fit (format "
+                            f"{manifest.get('format') if isinstance(manifest, dict) else None!r})")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        z.close()
+        raise SavedFitError(f"{path} was written in saved-fit format {version!r} by lawkit "
+                            f"{manifest.get('lawkit_version')}; this lawkit reads format "
+                            f"{FORMAT_VERSION} and older: upgrade lawkit")
+    _check_version(path, manifest.get("lawkit_version"))
+    return manifest, z
+
+
+def _check_version(path, written: str | None) -> None:
+    from .. import __version__
+
+    try:
+        from packaging.version import InvalidVersion, Version
+    except ImportError:  # pragma: no cover - packaging ships with pip
+        return
+    try:
+        newer = Version(str(written)) > Version(__version__)
+    except InvalidVersion:
+        return  # a source tree without a version: the format version decides
+    if newer:
+        raise SavedFitError(f"{path} was written by lawkit {written}, newer than this lawkit "
+                            f"({__version__}): upgrade lawkit to read it")
+
+
+def saved_info(path) -> dict:
+    """The provenance of a saved fit: format, lawkit version, law name and file, data."""
+    manifest, z = _read(path)
+    z.close()
+    law = manifest.get("law") or {}
+    return {"format_version": manifest["format_version"],
+            "lawkit_version": manifest.get("lawkit_version"),
+            "law": law.get("name"), "law_path": law.get("path"), "data": manifest.get("data")}
+
+
+def load_fit(path):
+    """The :class:`FitResult` saved at ``path``, every number as it was."""
+    from ..library import parse
+    from .result import FitResult
+
+    manifest, z = _read(path)
+    with z:
+        try:
+            specs = manifest["arrays"]
+            arrays = []
+            for i, spec in enumerate(specs):
+                a = np.load(io.BytesIO(z.read(f"arrays/{i}.npy")), allow_pickle=False)
+                if a.dtype.str != spec["dtype"] or list(a.shape) != list(spec["shape"]):
+                    raise ValueError(f"array {i} is {a.dtype.str}{list(a.shape)}, the manifest "
+                                     f"says {spec['dtype']}{spec['shape']}")
+                arrays.append(a)
+            fields = {k: _decode(v, arrays) for k, v in manifest["fields"].items()}
+            info = manifest["law"]
+            name, text, where = info["name"], info["source"], info.get("path") or "<saved>"
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError, zipfile.BadZipFile,
+                OSError, EOFError) as err:
+            raise SavedFitError(f"{path}: corrupt saved fit ({type(err).__name__}: {err})") from None
+    try:
+        laws = parse(text, f"{where} (saved in {path})")
+    except LawkitError as err:
+        raise SavedFitError(f"{path}: the saved law text no longer parses:\n{err}") from None
+    if name not in laws:
+        raise SavedFitError(f"{path}: the saved law text has no law {name!r}")
+    law = laws[name]
+    if law.fingerprint != info.get("fingerprint"):
+        raise SavedFitError(f"{path}: law {name!r} re-parses to a different law than was fitted "
+                            f"(its library parent changed since lawkit "
+                            f"{manifest.get('lawkit_version')}?)")
+    known = {f.name for f in dataclasses.fields(FitResult)}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise SavedFitError(f"{path}: fields {', '.join(unknown)} are unknown to this lawkit")
+    try:
+        return FitResult(law=law, **fields)
+    except TypeError as err:
+        raise SavedFitError(f"{path}: corrupt saved fit ({err})") from None
