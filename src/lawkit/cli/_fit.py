@@ -24,6 +24,9 @@ def add_arguments(p) -> None:
                    help="parameters fitted once per group (needs --group)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--out", metavar="FILE", help="also write the JSON result to FILE")
+    p.add_argument("--save", metavar="FIT",
+                   help="save the fit (law text, data hash, every number) for lawkit "
+                        "optimum/predict/compare-fits and lawkit.load_fit")
     p.add_argument("--isoflop", action="store_true",
                    help="also cross-check the frontier exponent against IsoFLOP profiles "
                         "(Approach 2) of the same data")
@@ -49,6 +52,10 @@ def run(args) -> int:
                  per_group=tuple(p for p in args.per_group.split(",") if p),
                  bootstrap=args.bootstrap, seed=args.seed,
                  progress=args.bootstrap > 0 and sys.stderr.isatty())
+    if args.save:
+        from ..fitting.saved import save_fit
+
+        save_fit(result, args.save, data=args.data, weights=args.weights)
     payload = result.to_dict()
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
