@@ -23,6 +23,7 @@ COMMANDS = {
     "validate": "Check a law's term (e.g. N_eff, δ_PTQ) against measured effects",
     "isoflop": "Approach 2: IsoFLOP profiles → N*(C), D*(C) power laws with intervals",
     "envelope": "Approach 1: lower envelope of loss vs compute → N*(C) power law",
+    "predict": "Predictions of a saved fit with intervals (bootstrap draws or delta method)",
 }
 
 
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"lawkit.cli._{name}")
+        module = importlib.import_module(f"lawkit.cli._{name.replace('-', '_')}")
         p = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
