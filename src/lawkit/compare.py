@@ -144,12 +144,16 @@ def _folds(frame: pd.DataFrame, cv, seed: int) -> list[np.ndarray]:
 
 
 def compare(laws: Sequence, data, *, holdout: str | None = None, cv=None,
-            mapping: Mapping[str, str] | None = None, seed: int = 0, **fit_options) -> Comparison:
+            mapping: Mapping[str, str] | None = None, seed: int = 0,
+            mappings: Mapping[str, Mapping[str, str]] | None = None,
+            **fit_options) -> Comparison:
     """Fit each law the same way and score it.
 
     Args:
       holdout: rows to hold out for extrapolation ARE (``"N >= 1e9"`` or ``"largest"``).
       cv: K (k-fold) or ``"by=COL"`` (leave one group out), on the training rows.
+      mapping: law name → data column for every law; ``mappings[law]`` adds or overrides
+        names for one law.  A hold-out rule may name a data column or a mapped law name.
       fit_options: passed to :func:`lawkit.fit` (loss, delta, space, starts, …).
     """
     from .fitting import fit
@@ -158,9 +162,14 @@ def compare(laws: Sequence, data, *, holdout: str | None = None, cv=None,
     if not laws:
         raise LawkitError("compare() needs at least one law")
     frame = read_table(data).reset_index(drop=True)
-    mapping = dict(mapping or {})
+    from .mapping import law_mapping, rule_in_data_names
+
+    maps = {law.name: law_mapping(law, mapping, mappings) for law in laws}
     first_input = next(iter(laws[0].inputs))
-    mask = holdout_mask(frame, holdout, mapping.get(first_input, first_input)) if holdout else None
+    if holdout:
+        holdout = rule_in_data_names(holdout, frame, maps)
+    mask = (holdout_mask(frame, holdout, maps[laws[0].name].get(first_input, first_input))
+            if holdout else None)
     if mask is not None and (mask.all() or not mask.any()):
         raise DataError(f"hold-out rule {holdout!r} selects {int(mask.sum())} of {len(frame)} rows; "
                         f"it must leave rows on both sides")
@@ -168,6 +177,7 @@ def compare(laws: Sequence, data, *, holdout: str | None = None, cv=None,
     train = frame.iloc[train_rows].reset_index(drop=True)
     scores = []
     for law in laws:
+        mapping = maps[law.name]
         result = fit(law, train, mapping=mapping, seed=seed,
                      **_rows_option(fit_options, train_rows))
         cv_are = None
