@@ -24,6 +24,7 @@ COMMANDS = {
     "isoflop": "Approach 2: IsoFLOP profiles → N*(C), D*(C) power laws with intervals",
     "envelope": "Approach 1: lower envelope of loss vs compute → N*(C) power law",
     "predict": "Predictions of a saved fit with intervals (bootstrap draws or delta method)",
+    "compare-fits": "Effective compute multiplier k(C) of one saved fit over another",
 }
 
 

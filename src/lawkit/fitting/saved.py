@@ -4,7 +4,8 @@ The artifact (``lawkit fit ... --save FIT``) is a ZIP archive with three kinds o
 
 - ``manifest.json`` — format tag and version, the lawkit version that wrote it, the law
   (its name, its source text and the file it came from, and its fingerprint), the data's
-  provenance (sha256 of the canonical numeric columns used, row count, input ranges) and
+  provenance (sha256 of the canonical numeric columns used, row count, the ranges of the
+  inputs and of the law's budgets over the rows) and
   every field of the result; floats are JSON numbers written by ``repr`` (shortest text
   that reads back to the same double), non-finite ones as ``{"$float": "nan"}``;
 - ``arrays/<i>.npy`` — each NumPy array of the result (residuals, covariance, per-start
@@ -76,7 +77,23 @@ def data_provenance(law, data, *, mapping: Mapping[str, str] | None = None,
         h.update(np.ascontiguousarray(v, dtype="<f8").tobytes())
     ranges = {n: [float(np.min(v)), float(np.max(v))] for n, v in inputs.items() if len(v)}
     return {"sha256": h.hexdigest(), "rows": len(frame), "columns": list(cols),
-            "ranges": ranges}
+            "ranges": ranges, "budget_ranges": _budget_ranges(law, inputs)}
+
+
+def _budget_ranges(law, inputs) -> dict:
+    """``{budget: [min, max]}`` over the rows, for each budget the law declares."""
+    from ..backends.numpy import evaluate
+
+    out = {}
+    for name in law.budgets:
+        expr = law.budget(name)
+        needed = [s.name for s in expr.free_symbols]
+        if needed and all(n in inputs for n in needed):
+            v = np.asarray(evaluate(expr, {n: inputs[n] for n in needed}), dtype=float)
+            v = v[np.isfinite(v)]
+            if len(v):
+                out[name] = [float(v.min()), float(v.max())]
+    return out
 
 
 # ---- encoding of field values
