@@ -27,10 +27,15 @@ def pick_law(source: str, name: str | None):
     raise LawkitError(f"{source} holds several laws ({', '.join(laws)}); choose one with --law NAME")
 
 
-def add_objective_options(p) -> None:
+def add_objective_options(p, per_law: bool = False) -> None:
     """--map/--loss/--delta/--space, shared by the commands that fit."""
-    p.add_argument("--map", action="append", metavar="NAME=COLUMN",
-                   help="data column for a law input/output (repeatable)")
+    if per_law:
+        p.add_argument("--map", action="append", metavar="[LAW:]NAME=COLUMN",
+                       help="data column for a law input/output (repeatable); with LAW: for "
+                            "that law only, e.g. --map mylaw:N=params")
+    else:
+        p.add_argument("--map", action="append", metavar="NAME=COLUMN",
+                       help="data column for a law input/output (repeatable)")
     p.add_argument("--loss", choices=["huber", "l1", "mse"], default="huber")
     p.add_argument("--delta", type=float, default=1e-3, help="Huber delta (default 1e-3)")
     p.add_argument("--space", choices=["log", "linear"], default="log",

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ..errors import LawkitError
-from ._common import add_objective_options, key_values, pick_law
+from ._common import add_objective_options, pick_law
 
 
 def add_arguments(p) -> None:
@@ -14,7 +14,7 @@ def add_arguments(p) -> None:
                    help="laws (library names, .law files, or FILE.law:NAME), then the data file")
     p.add_argument("--holdout", metavar="EXPR", help="held-out rows: 'N >= 1e9' or 'largest'")
     p.add_argument("--cv", metavar="K|by=COL", help="k-fold or leave-one-group-out CV")
-    add_objective_options(p)
+    add_objective_options(p, per_law=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", metavar="DIR", help="write figures (PNG) into DIR")
     p.add_argument("--report", metavar="FILE", help="write a Markdown (.md) or HTML (.html) report")
@@ -42,7 +42,10 @@ def run(args) -> int:
         raise LawkitError("give at least one law and a data file: lawkit compare LAW... DATA")
     *law_tokens, data = args.items
     laws = resolve_laws(law_tokens)
-    mapping = key_values(args.map, "--map", numeric=False)
+    from ..mapping import check_law_names, parse_map_options
+
+    mapping, mappings = parse_map_options(args.map)
+    check_law_names(mappings, [law.name for law in laws])
     cv = None
     if args.cv is not None:
         if args.cv.startswith("by="):
@@ -54,12 +57,12 @@ def run(args) -> int:
                 raise LawkitError(f"--cv must be a number of folds or by=COLUMN, not "
                                   f"{args.cv!r}") from None
     result = compare(laws, data, holdout=args.holdout, cv=cv,
-                     mapping=mapping, seed=args.seed,
+                     mapping=mapping, mappings=mappings, seed=args.seed,
                      loss=args.loss, delta=args.delta, space=args.space)
     if args.plot or args.report:
         from ..report import comparison_figures, write_report
 
-        figures = comparison_figures(result, mapping=mapping)
+        figures = comparison_figures(result)
         if args.plot:
             Path(args.plot).mkdir(parents=True, exist_ok=True)
             for name, fig in figures.items():

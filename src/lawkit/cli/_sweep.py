@@ -6,7 +6,7 @@ import sys
 
 
 def add_arguments(p) -> None:
-    p.add_argument("spec", metavar="SPEC.toml")
+    p.add_argument("spec", metavar="SPEC.toml", help="a sweep spec file, or example:smoke")
     p.add_argument("--store", required=True, metavar="runs.db", help="SQLite run store")
     p.add_argument("--append", action="store_true",
                    help="allow runs of a different spec in the same store")
@@ -33,7 +33,9 @@ def run(args) -> int:
         value = getattr(args, name)
         if value is not None and not 1 <= value <= 4096:
             raise LawkitError(f"--{name} must be between 1 and 4096, not {value}")
-    spec = load_spec(args.spec)           # the whole spec is validated before anything runs
+    from ..examples import resolve
+
+    spec = load_spec(resolve(args.spec, "sweep"))  # validated whole before anything runs
     executor = make_executor(args.executor, workers=args.workers, threads=args.threads)
     store = RunStore(args.store)
     try:

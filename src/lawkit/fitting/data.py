@@ -39,6 +39,10 @@ def read_table(data) -> pd.DataFrame:
     if isinstance(data, Mapping):
         return pd.DataFrame(dict(data))
     path = Path(data)
+    if not path.exists() and str(data).startswith("example:"):
+        from ..examples import resolve
+
+        path = resolve(str(data))
     if not path.exists():
         raise DataError(f"data file not found: {path}")
     try:

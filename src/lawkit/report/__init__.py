@@ -20,7 +20,8 @@ def comparison_figures(comparison, mapping: Mapping[str, str] | None = None) -> 
     for s in comparison.scores:
         law = s.fit.law
         figures[f"fit_{s.name}"] = plot_fit(law, s.params, comparison.frame,
-                                            holdout=comparison.holdout, mapping=mapping,
+                                            holdout=comparison.holdout,
+                                            mapping=s.fit.mapping if mapping is None else mapping,
                                             title=f"{s.name} (k={s.k})")
         figures[f"residuals_{s.name}"] = plot_residuals(s.fit, title=f"{s.name}: residuals")
     return figures
