@@ -35,7 +35,9 @@ JAX_COMMANDS = {"fit", "optimum", "compare", "validate", "isoflop", "envelope", 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lawkit", description="Scaling-law toolkit.")
+    from ._parser import HelpfulParser
+
+    parser = HelpfulParser(prog="lawkit", description="Scaling-law toolkit.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
