@@ -28,6 +28,7 @@ import json
 import math
 import os
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -253,7 +254,7 @@ def _read(path) -> tuple[dict, zipfile.ZipFile]:
     except KeyError:
         z.close()
         raise SavedFitError(f"{path} is not a saved fit (no manifest.json)") from None
-    except (ValueError, zipfile.BadZipFile, OSError, EOFError) as err:
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
         z.close()
         raise SavedFitError(f"{path}: corrupt saved fit (manifest unreadable: {err})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -316,7 +317,7 @@ def load_fit(path):
             info = manifest["law"]
             name, text, where = info["name"], info["source"], info.get("path") or "<saved>"
         except (KeyError, ValueError, TypeError, AttributeError, IndexError, zipfile.BadZipFile,
-                OSError, EOFError) as err:
+                OSError, EOFError, zlib.error) as err:
             raise SavedFitError(f"{path}: corrupt saved fit ({type(err).__name__}: {err})") from None
     try:
         laws = parse(text, f"{where} (saved in {path})")
