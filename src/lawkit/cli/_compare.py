@@ -68,6 +68,9 @@ def run(args) -> int:
             for name, fig in figures.items():
                 fig.savefig(Path(args.plot) / f"{name}.png", dpi=110)
         if args.report:
-            write_report(args.report, result.report(), figures)
+            write_report(args.report, result, figures,
+                         context={"data": data, "hold-out rule": args.holdout,
+                                  "cross-validation": args.cv, "mapping": args.map and
+                                  " ".join(args.map)})
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.report())
     return 0

@@ -27,6 +27,8 @@ def add_arguments(p) -> None:
     p.add_argument("--save", metavar="FIT",
                    help="save the fit (law text, data hash, every number) for lawkit "
                         "optimum/predict/compare-fits and lawkit.load_fit")
+    p.add_argument("--report", metavar="FILE.html|FILE.md",
+                   help="write a report: law, data, goodness of fit, parameters, figures")
     p.add_argument("--isoflop", action="store_true",
                    help="also cross-check the frontier exponent against IsoFLOP profiles "
                         "(Approach 2) of the same data")
@@ -67,6 +69,10 @@ def run(args) -> int:
                            seed=args.seed)
         if args.json:
             payload = {**payload, "crosscheck": check.to_dict()}
+    if args.report:
+        from ._report import write_fit_report
+
+        write_fit_report(args.report, result, args)
     print(json.dumps(payload, indent=2) if args.json else result.report())
     if args.isoflop and not args.json:
         print(check.report())

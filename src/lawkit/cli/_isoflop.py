@@ -26,6 +26,8 @@ def add_source_options(p) -> None:
     p.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--plot", metavar="DIR", help="write PNG figures into DIR")
+    p.add_argument("--report", metavar="FILE.html|FILE.md",
+                   help="write a report (tables and figures)")
 
 
 def add_arguments(p) -> None:
@@ -59,6 +61,15 @@ def parse_window(text: str):
 def emit(result, args, extra: dict | None = None, extra_text: str = "") -> None:
     """Print the report or JSON, and write the figures."""
     paths = []
+    if getattr(args, "report", None):
+        from ..report import write_report
+        from ..report.approach_plots import approach_figures
+
+        write_report(args.report, result, approach_figures(result),
+                     context={"data": args.data, "budget": args.budget,
+                              "compute column": args.compute},
+                     **({"title": "Lower envelope (Approach 1)"} if hasattr(result, "curves")
+                        else {}))
     if args.plot:
         from ..report.approach_plots import save_figures
 

@@ -56,6 +56,8 @@ def run(args) -> int:
     if args.report:
         from ..report import write_report
 
-        write_report(args.report, result.report("md"), figs)
+        write_report(args.report, result, figs, law=law,
+                     context={"data": args.data, "term": args.term, "reference": args.reference,
+                              "where": args.where, "bootstrap draws": args.bootstrap})
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.report("md"))
     return 0

@@ -3,27 +3,60 @@ or as one self-contained HTML file (figures embedded)."""
 
 from __future__ import annotations
 
-import base64
-import html
 import io
+
+import pandas as pd
 from collections.abc import Mapping
 from pathlib import Path
 
-from .plots import (plot_bootstrap_pairs as plot_bootstrap_pairs, plot_fit as plot_fit,
+from .plots import (log_axis as log_axis, plot_bootstrap_pairs as plot_bootstrap_pairs, plot_fit as plot_fit,
                     plot_frontier as plot_frontier, plot_isoflop as plot_isoflop,
                     plot_residuals as plot_residuals)
+
+
+def fit_figures(result, data, *, holdout=None) -> dict:
+    """The data-and-fit figure and the residual figure of a fit on ``data``
+    (``example:NAME``, a path or a DataFrame); with a bootstrap, the pairs figure too."""
+    from ..fitting.data import read_table
+
+    frame = read_table(data).reset_index(drop=True)
+    name = result.law.name
+    group = _group_column(result, frame)
+    figures = {f"fit_{name}": plot_fit(result.law, result, frame, holdout=holdout, group=group),
+               f"residuals_{name}": plot_residuals(result, frame, group=group)}
+    if result.bootstrap and any(k in result.transforms for k in result.bootstrap):
+        figures["pairs"] = plot_bootstrap_pairs(result)
+    return figures
+
+
+def _group_column(result, frame):
+    """The fit's group column, else a text column with 2–8 levels (e.g. ``dataset``) to
+    tell groups apart by marker shape."""
+    if result.settings.get("group"):
+        return result.settings["group"]
+    used = set(result.mapping.values()) | set(result.law.inputs) | {result.law.output.name}
+    for col in frame.columns:
+        if (col not in used and not pd.api.types.is_numeric_dtype(frame[col])
+                and 2 <= frame[col].nunique() <= 8):
+            return col
+    return None
 
 
 def comparison_figures(comparison, mapping: Mapping[str, str] | None = None) -> dict:
     """One data-and-fit figure and one residual figure per law of a comparison."""
     figures = {}
+    train = (comparison.frame if comparison.holdout is None
+             else comparison.frame[~comparison.holdout].reset_index(drop=True))
     for s in comparison.scores:
         law = s.fit.law
-        figures[f"fit_{s.name}"] = plot_fit(law, s.params, comparison.frame,
+        figures[f"fit_{s.name}"] = plot_fit(law, s.fit, comparison.frame,
                                             holdout=comparison.holdout,
+                                            group=_group_column(s.fit, comparison.frame),
                                             mapping=s.fit.mapping if mapping is None else mapping,
                                             title=f"{s.name} (k={s.k})")
-        figures[f"residuals_{s.name}"] = plot_residuals(s.fit, title=f"{s.name}: residuals")
+        figures[f"residuals_{s.name}"] = plot_residuals(
+            s.fit, train, group=_group_column(s.fit, train),
+            title=f"{s.name}: residuals (training rows)")
     return figures
 
 
@@ -33,21 +66,29 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def write_report(path: str | Path, text: str, figures: Mapping[str, object]) -> Path:
-    """Write ``text`` and ``figures``: ``.html`` embeds them, ``.md`` links PNGs beside it."""
+def _text(obj) -> str:
+    if isinstance(obj, str):
+        return obj
+    try:
+        return obj.report("md")
+    except TypeError:
+        return obj.report()
+
+
+def write_report(path: str | Path, result, figures: Mapping[str, object], **html_options) -> Path:
+    """Write a report of ``result`` (a fit, comparison, validation or IsoFLOP result, or
+    plain text) with ``figures``: ``.html`` is one self-contained page (see
+    :mod:`lawkit.report.html`), ``.md`` links PNGs written beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() in (".html", ".htm"):
-        parts = ["<html><head><meta charset='utf-8'><title>lawkit report</title></head><body>",
-                 f"<pre>{html.escape(text)}</pre>"]
-        for name, fig in figures.items():
-            data = base64.b64encode(_png(fig)).decode()
-            parts.append(f"<h3>{html.escape(name)}</h3><img alt='{html.escape(name)}' "
-                         f"src='data:image/png;base64,{data}'/>")
-        path.write_text("\n".join(parts + ["</body></html>"]), encoding="utf-8")
-        return path
+        from .html import write_html
+
+        return write_html(path, result, figures, **html_options)
+    text = _text(result)
     lines = ["# lawkit report", "", "```", text, "```", ""]
     for name, fig in figures.items():
+        fig = fig[0] if isinstance(fig, tuple) else fig
         png = path.with_name(f"{path.stem}_{name}.png")
         png.write_bytes(_png(fig))
         lines += [f"## {name}", "", f"![{name}]({png.name})", ""]

@@ -111,16 +111,20 @@ def plot_envelope(result, title: str | None = None):
     return fig
 
 
+def approach_figures(result) -> dict:
+    """``{name: Figure}``: profiles or envelope, and the optima with their power laws."""
+    if hasattr(result, "curves"):
+        return {"envelope": plot_envelope(result), "envelope_optima": plot_optima(result)}
+    return {"isoflop_profiles": plot_isoflop_profiles(result),
+            "isoflop_optima": plot_optima(result)}
+
+
 def save_figures(result, folder: str | Path) -> list[Path]:
     """PNG files of ``result``'s figures in ``folder`` (created): profiles or envelope, and
     the optima with their power laws."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    if hasattr(result, "curves"):
-        figs = {"envelope": plot_envelope(result), "envelope_optima": plot_optima(result)}
-    else:
-        figs = {"isoflop_profiles": plot_isoflop_profiles(result),
-                "isoflop_optima": plot_optima(result)}
+    figs = approach_figures(result)
     paths = []
     for name, fig in figs.items():
         path = folder / f"{name}.png"
