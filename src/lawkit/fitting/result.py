@@ -86,6 +86,7 @@ class FitResult:
     mapping: Mapping[str, str] = field(default_factory=dict)
     group_levels: tuple = ()
     warnings: tuple[str, ...] = ()
+    diagnostics: object = None  # fitting.diagnostics.Diagnostics (residual trends, worst rows)
 
     @property
     def correlation(self) -> np.ndarray:
@@ -156,6 +157,7 @@ class FitResult:
                        "in_best_basin": self.n_best_basin},
             "settings": dict(self.settings),
             "seconds": self.seconds,
+            "diagnostics": None if self.diagnostics is None else self.diagnostics.to_dict(),
         }
 
     def report(self) -> str:
@@ -215,11 +217,13 @@ class FitResult:
         if pairs:
             lines.append("[[Correlations]]  (|C| >= 0.5)")
             lines += [f"    C({a}, {b}) = {c:+.4f}" for _, a, b, c in pairs]
+        if self.diagnostics is not None:
+            lines += self.diagnostics.report_lines(width)
         if self.transforms:
             lines.append("[[Transforms]]  (bounds enforced by reparametrisation)")
             lines.append("    " + ", ".join(f"{k}: {v}" for k, v in self.transforms.items()))
         notes = ([f"at a bound: {', '.join(self.at_bound)}"] if self.at_bound else []) + list(
-            self.warnings)
+            self.warnings) + (self.diagnostics.notes() if self.diagnostics is not None else [])
         if notes:
             lines.append("[[Warnings]]")
             lines += [f"    {n}" for n in notes]
