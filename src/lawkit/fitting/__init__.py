@@ -15,6 +15,8 @@ import numpy as np
 from ..backends.jax import in_double_precision
 from ..errors import FitError
 from .data import prepare
+from .diagnostics import diagnose as _diagnose
+from .diagnostics import law_inputs as _law_inputs
 from .objective import objective_for, sandwich_covariance
 from .result import FitResult, Goodness, Status
 
@@ -172,6 +174,8 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
         goodness=Goodness.of(data.y[data.weights > 0], residuals[data.weights > 0], space),
         bootstrap=samples, ci_level=ci_level, mapping=dict(mapping or {}),
         group_levels=tuple(data.group_levels),
+        diagnostics=_diagnose(_law_inputs(data, law, mapping), data.y, residuals,
+                              data.weights, space),
         warnings=clustered_residuals(data.frame, residuals, data.weights,
                                      used={*law.inputs, law.output.name, *(mapping or {}).values(),
                                            *([group] if group else [])}))

@@ -120,11 +120,31 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(res.statistic), float(res.pvalue)
 
 
+def law_inputs(data, law, mapping: Mapping[str, str] | None = None) -> dict[str, np.ndarray]:
+    """Every declared input of ``law`` that ``data`` (a FitData) holds as a numeric column,
+    in the law's order — also inputs the expression does not use, so that a term left out
+    of the law shows as a trend."""
+    import pandas as pd
+
+    mapping = dict(mapping or {})
+    out = {}
+    for name in law.inputs:
+        if name in data.inputs:
+            out[name] = np.asarray(data.inputs[name], dtype=float)
+            continue
+        col = mapping.get(name, name)
+        if col in data.frame.columns:
+            values = pd.to_numeric(data.frame[col], errors="coerce").to_numpy(dtype=float)
+            if np.isfinite(values).all():
+                out[name] = values
+    return out
+
+
 def diagnose(inputs: Mapping[str, np.ndarray], y: np.ndarray, residuals: np.ndarray,
              weights: np.ndarray, space: str, *, worst: int = WORST,
              alpha: float = ALPHA) -> Diagnostics:
-    """Diagnostics from a fit's inputs, observed outputs, residuals and weights (rows with
-    zero weight are left out)."""
+    """Diagnostics from a fit's inputs (name → values per row), observed outputs, residuals
+    and weights (rows with zero weight are left out)."""
     keep = np.asarray(weights) > 0
     r = np.asarray(residuals, dtype=float)[keep]
     y = np.asarray(y, dtype=float)[keep]
