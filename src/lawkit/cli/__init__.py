@@ -26,6 +26,7 @@ COMMANDS = {
     "envelope": "Approach 1: lower envelope of loss vs compute → N*(C) power law",
     "predict": "Predictions of a saved fit with intervals (bootstrap draws or delta method)",
     "compare-fits": "Effective compute multiplier k(C) of one saved fit over another",
+    "design": "Next runs that most shrink a target's CI per unit compute (from a saved fit)",
 }
 
 
