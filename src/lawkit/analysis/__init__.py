@@ -4,6 +4,8 @@ profiles) and their cross-check against a fitted law."""
 
 from .crosscheck import CrossCheck as CrossCheck
 from .crosscheck import crosscheck as crosscheck
+from .design import Design as Design
+from .design import design as design
 from .envelope import EnvelopeResult as EnvelopeResult
 from .envelope import envelope as envelope
 from .inverse import InputSolution as InputSolution
