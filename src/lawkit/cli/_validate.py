@@ -18,6 +18,9 @@ def add_arguments(p) -> None:
                    help="rows where the term is at full precision (default: its own inputs >= 16)")
     p.add_argument("--by", metavar="COL1,COL2", help="group columns (default: the term's own inputs)")
     p.add_argument("--where", metavar='"ptq_method == rtn"', help="use only the rows this selects")
+    p.add_argument("--baseline", metavar="COL",
+                   help="each row's own full-precision loss (e.g. val_loss_train): an additive "
+                        "term is measured as L − COL, paired per model")
     p.add_argument("--against", action="append", metavar="LAW", default=[],
                    help="an alternative form to score the same way (repeatable; FILE:NAME allowed)")
     p.add_argument("--map", action="append", metavar="NAME=COLUMN", help="data column for a law name")
@@ -47,7 +50,7 @@ def run(args) -> int:
                       by=[c.strip() for c in args.by.split(",") if c.strip()] if args.by else None,
                       mapping=key_values(args.map, "--map", numeric=False), where=args.where,
                       against=[_law(t) for t in args.against], bootstrap=args.bootstrap,
-                      seed=args.seed)
+                      seed=args.seed, baseline=args.baseline)
     figs = figures(result) if (args.plot or args.report) else {}
     if args.plot:
         Path(args.plot).mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,13 @@
    draws of the reference fit combined with row resampling within the group (seeds).
 3. Predicted term: the term's own parameters fitted with the rest held at the reference fit
    (``params``), and jointly with everything (``params_joint``).
+With ``baseline=COL`` (an additive term only) every row is paired with its own
+full-precision loss (the same model before post-training quantization): the measured term
+is ``L − L_baseline``, the fitted form is ``L = L_baseline + term``, and the reference fit
+serves the joint fit only.  The measured intervals then come from the pooled within-group
+(seed) scatter, and a group of one run is allowed where other groups are replicated: the
+F-test is the classical lack-of-fit test, its pure error from the replicated groups.
+
 4. Verdict: an F-test of the term's form against the saturated alternative (one free
    factor — or, for an additive term, one free value — per group), both least squares on
    log loss with the rest held at the reference fit; and, for a relative term, the slope
@@ -28,7 +35,7 @@ from ..backends.jax import in_double_precision
 from .result import GroupRow, TermTest, Validation
 from .rows import read_data, row_filter
 from .stats import f_test, group_means, saturated_ssr, slope_within_groups
-from .term import TermView, ValidationError
+from .term import BASELINE, TermView, ValidationError
 
 _LEVEL = 0.05
 
@@ -58,7 +65,7 @@ def _interval(vals: np.ndarray, level: float) -> tuple[float, float]:
 def validate(law, data, *, term: str, reference: str | None = None,
              by: Sequence[str] | None = None, mapping: Mapping[str, str] | None = None,
              where: str | None = None, against: Sequence = (), bootstrap: int = 200,
-             seed: int = 0, level: float = 0.95) -> Validation:
+             seed: int = 0, level: float = 0.95, baseline: str | None = None) -> Validation:
     """Validate ``term`` of ``law`` on ``data`` (DataFrame, CSV/Parquet, or a ``runs.db``)."""
     from ..backends.numpy import compile_expression
     from ..fitting.data import column
@@ -99,9 +106,20 @@ def validate(law, data, *, term: str, reference: str | None = None,
     if ref.all():
         raise ValidationError(f"every row matches the reference {ref_text!r}: nothing to validate")
     ref_frame, test = frame[ref].reset_index(drop=True), frame[~ref].reset_index(drop=True)
+    full, plain_map = law, dict(mapping)
+    if baseline is not None:
+        if baseline not in frame.columns:
+            raise ValidationError(f"baseline: the data has no column {baseline!r} (columns: "
+                                  f"{', '.join(map(str, frame.columns))})")
+        if against:
+            raise ValidationError("against= scores alternatives against the reference fit; "
+                                  "it cannot be combined with baseline=")
+        view = view.paired
+        law, mapping = view.law, {**mapping, BASELINE: baseline}
 
     # 1. reference fit (bootstrap draws feed the measured intervals)
-    ref_fit = _fit(view.reference_law, ref_frame, mapping, bootstrap=bootstrap, seed=seed)
+    ref_law = TermView(full, term, named).reference_law
+    ref_fit = _fit(ref_law, ref_frame, plain_map, bootstrap=bootstrap, seed=seed)
     base = ref_fit.values()
 
     # 2. measured term per row
@@ -120,6 +138,8 @@ def validate(law, data, *, term: str, reference: str | None = None,
     levels = sorted(set(keys), key=lambda k: tuple(str(v) for v in k))
     index = np.array([levels.index(k) for k in keys])
     small = [lv for i, lv in enumerate(levels) if (index == i).sum() < 2]
+    if baseline is not None and len(small) < len(levels):
+        small = []  # lack of fit: the pure error comes from the replicated groups
     if small:
         raise ValidationError(f"group(s) {', '.join(map(str, small))} of {', '.join(by)} have "
                               f"fewer than 2 rows; a group needs at least 2")
@@ -128,13 +148,13 @@ def validate(law, data, *, term: str, reference: str | None = None,
     draws, slopes = [], []
     n_name = "N" if "N" in law.inputs else next(iter(law.inputs))
     n_values = env.get(n_name)
-    if bootstrap and ref_fit.bootstrap:
-        free = [n for n in ref_fit.bootstrap if n in view.reference_law.params]
+    if bootstrap and ref_fit.bootstrap and baseline is None:
+        free = [n for n in ref_fit.bootstrap if n in ref_law.params]
         for b in range(len(ref_fit.bootstrap[free[0]])):
             p = {**base, **{n: float(ref_fit.bootstrap[n][b]) for n in free}}
             if not all(math.isfinite(v) for v in p.values()):
                 continue
-            r, _ = measured_rows(view.reference_law.complete_values(p))
+            r, _ = measured_rows(ref_law.complete_values(p))
             rows = np.concatenate([rng.choice(np.flatnonzero(index == g), (index == g).sum())
                                    for g in range(len(levels))])
             draws.append(group_means(r[rows], index[rows], len(levels), view.relative))
@@ -144,11 +164,15 @@ def validate(law, data, *, term: str, reference: str | None = None,
     measured = group_means(ratio, index, len(levels), view.relative)
     measured_ci = [_interval(np.array([d[g] for d in draws]), level) if draws
                    else (math.nan, math.nan) for g in range(len(levels))]
+    if baseline is not None:
+        own = [by.index(mapping.get(n, n)) for n in view.own_inputs if mapping.get(n, n) in by]
+        strata = np.array([hash(tuple(lv[i] for i in own)) for lv in levels])
+        measured_ci = _pooled_intervals(ratio, index, measured, level, strata)
 
     # 3. predicted: the term's parameters with the rest held, and jointly
     fixed = {n: v for n, v in base.items() if n in law.free_params}
     cond = _fit(law, test, mapping, fix=fixed, bootstrap=bootstrap, seed=seed)
-    joint = _fit(law, frame, mapping, throw=False)
+    joint = _fit(full, frame, plain_map, throw=False)
     term_f = compile_expression(view.expr)
     pred_rows = np.asarray(term_f({**env, **cond.values()}), dtype=float) * np.ones(len(y))
     pred_rows = pred_rows / refv if view.relative else pred_rows
@@ -164,7 +188,7 @@ def validate(law, data, *, term: str, reference: str | None = None,
 
     params = {n: {"value": cond.params[n], "ci": ci_of(cond, n)} for n in view.own_params
               if n in cond.params}
-    params_joint = {n: {"value": joint.params[n], "ci": ci_of(joint, n)} for n in law.free_params
+    params_joint = {n: {"value": joint.params[n], "ci": ci_of(joint, n)} for n in full.free_params
                     if n in joint.params}
 
     # 4. verdict: form vs saturated, and the trend in N
@@ -187,15 +211,42 @@ def validate(law, data, *, term: str, reference: str | None = None,
               for g, lv in enumerate(levels)]
     alternatives = [_alternative(alt, test, mapping, fixed_of=base, ssr_s=ssr_s, index=index,
                                  n_groups=len(levels)) for alt in against]
-    return Validation(law=law.name, term=term, reference=ref_text, by=tuple(by),
+    return Validation(law=full.name, term=term, reference=ref_text, by=tuple(by),
                       params=params, params_joint=params_joint, groups=tuple(groups),
                       verdict=verdict, test=test_result, n_trend=trend,
                       relative=view.relative, n_reference=int(ref.sum()), n_rows=len(y),
                       unreachable=tuple(unreachable), reference_fit=ref_fit, term_fit=cond,
                       joint_fit=joint, alternatives=tuple(alternatives), level=level,
-                      bootstrap=int(bootstrap), data=test.assign(_measured=ratio,
+                      bootstrap=int(bootstrap), baseline=baseline, data=test.assign(_measured=ratio,
                                                                  _predicted=pred_rows,
                                                                  _group=index))
+
+
+def _pooled_intervals(values, index, means, level, strata) -> list[tuple[float, float]]:
+    """mean ± t·s/√n per group, s² the within-group (seed) variance pooled over the groups
+    of one stratum (the same precision: the scatter grows as the bits fall), or over all
+    groups where a stratum has no replicated group."""
+    from scipy import stats as st
+
+    ok = np.isfinite(values)
+    dev2 = (values - means[index]) ** 2
+    sizes = np.bincount(index[ok], minlength=len(means))
+
+    def spread(groups):
+        rows = ok & np.isin(index, groups)
+        dof = int(rows.sum() - np.count_nonzero(sizes[groups]))
+        return (math.sqrt(float(np.sum(dev2[rows])) / dof), dof) if dof >= 1 else None
+
+    everything = spread(np.arange(len(means)))
+    out = []
+    for g, (m, k) in enumerate(zip(means, sizes)):
+        sd = spread(np.flatnonzero(strata == strata[g])) or everything
+        if not k or sd is None:
+            out.append((math.nan, math.nan))
+            continue
+        half = float(st.t.ppf(0.5 + level / 2, sd[1])) * sd[0] / math.sqrt(k)
+        out.append((float(m - half), float(m + half)))
+    return out
 
 
 def _plain(v):

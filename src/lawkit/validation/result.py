@@ -65,6 +65,7 @@ class Validation:
     level: float
     bootstrap: int
     alternatives: tuple = ()
+    baseline: str | None = None
     reference_fit: object = field(default=None, repr=False)
     term_fit: object = field(default=None, repr=False)
     joint_fit: object = field(default=None, repr=False)

@@ -25,7 +25,9 @@ import numpy as np
 import sympy as sp
 
 from ..errors import LawkitError, did_you_mean
-from ..law import plain_symbol
+from ..law import Variable, plain_symbol
+
+BASELINE = "L_baseline"
 
 
 class ValidationError(LawkitError):
@@ -116,6 +118,25 @@ class TermView:
         params = {n: p for n, p in law.params.items() if n not in self.own_params}
         return dataclasses.replace(law, name=f"{law.name}@{self.name}=ref", terms=terms,
                                    params=params, values={})
+
+    @cached_property
+    def paired(self) -> "TermView":
+        """The same term seen against each row's own full-precision loss (``L_baseline``, an
+        input): ``L = L_baseline + term``.  Only for an additive term (reference value 0)."""
+        law = self.law
+        if self.relative:
+            raise ValidationError(f"baseline= pairs an additive term (reference value 0) with "
+                                  f"each row's own full-precision loss; term {self.name!r} is "
+                                  f"relative (its reference value is {self.reference_value})")
+        inside = {s.name for s in self.expr.free_symbols}
+        base = sp.Symbol(BASELINE, positive=True)
+        inputs = {**law.inputs, BASELINE: Variable(BASELINE, "the row's own full-precision "
+                                                   "loss", base)}
+        paired = dataclasses.replace(
+            law, name=f"{law.name}@{self.name}|paired", inputs=inputs, values={},
+            params={n: p for n, p in law.params.items() if n in inside},
+            terms={self.name: self.expr}, equation=base + self.symbol)
+        return TermView(paired, self.name, self.own_inputs)
 
     @cached_property
     def inverse(self) -> sp.Expr | None:
