@@ -230,6 +230,8 @@ class FitResult:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        import html
+        """Jupyter: the report's tables and the residual figure (inline PNG)."""
+        from ..report.html import fit_fragment
+        from ..report.plots import plot_residuals
 
-        return "<pre>" + html.escape(self.report()) + "</pre>"
+        return fit_fragment(self, {"residuals": plot_residuals(self)})
