@@ -13,7 +13,9 @@ def add_arguments(p) -> None:
     p.add_argument("items", nargs="+", metavar="LAW... DATA",
                    help="laws (library names, .law files, or FILE.law:NAME), then the data file")
     p.add_argument("--holdout", metavar="EXPR", help="held-out rows: 'N >= 1e9' or 'largest'")
-    p.add_argument("--cv", metavar="K|by=COL", help="k-fold or leave-one-group-out CV")
+    p.add_argument("--cv", metavar="K|by=COL|rollout:COL",
+                   help="k-fold, leave-one-group-out, or rollout CV (fit on sizes up to each "
+                        "value of COL, predict the next)")
     add_objective_options(p, per_law=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", metavar="DIR", help="write figures (PNG) into DIR")
@@ -46,16 +48,9 @@ def run(args) -> int:
 
     mapping, mappings = parse_map_options(args.map)
     check_law_names(mappings, [law.name for law in laws])
-    cv = None
-    if args.cv is not None:
-        if args.cv.startswith("by="):
-            cv = args.cv
-        else:
-            try:
-                cv = int(args.cv)
-            except ValueError:
-                raise LawkitError(f"--cv must be a number of folds or by=COLUMN, not "
-                                  f"{args.cv!r}") from None
+    from ..compare import check_cv
+
+    cv = check_cv(args.cv)
     result = compare(laws, data, holdout=args.holdout, cv=cv,
                      mapping=mapping, mappings=mappings, seed=args.seed,
                      loss=args.loss, delta=args.delta, space=args.space)
@@ -72,5 +67,10 @@ def run(args) -> int:
                          context={"data": data, "hold-out rule": args.holdout,
                                   "cross-validation": args.cv, "mapping": args.map and
                                   " ".join(args.map)})
-    print(json.dumps(result.to_dict(), indent=2) if args.json else result.report())
+    from ._rich import print_comparison, wanted
+
+    if not args.json and wanted():
+        print_comparison(result)
+    else:
+        print(json.dumps(result.to_dict(), indent=2) if args.json else result.report())
     return 0

@@ -73,7 +73,12 @@ def run(args) -> int:
         from ._report import write_fit_report
 
         write_fit_report(args.report, result, args)
-    print(json.dumps(payload, indent=2) if args.json else result.report())
+    from ._rich import print_fit, wanted
+
+    if not args.json and wanted():
+        print_fit(result)
+    else:
+        print(json.dumps(payload, indent=2) if args.json else result.report())
     if args.isoflop and not args.json:
         print(check.report())
     return 0
