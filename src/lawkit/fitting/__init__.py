@@ -152,10 +152,10 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
     stderr = {lab: float(np.sqrt(d)) if (np.isfinite(d) and d >= 0 and lab not in bound)
               else float("nan") for lab, d in zip(labels, diag)}
 
-    ci, samples = {}, {}
+    ci, samples, boot_notes = {}, {}, ()
     if bootstrap:
-        samples = _bootstrap(layout, objective, u_best, data, X, y, groups, delta, bootstrap,
-                             seed, derived or {}, law, max_iter, progress)
+        samples, boot_notes = _bootstrap(obj, u_best, data, X, y, groups, delta, bootstrap,
+                                         seed, derived or {}, law, max_iter, progress)
         q = 100 * (1 - ci_level) / 2
         for name, vals in samples.items():
             ok = vals[np.isfinite(vals)]
@@ -176,36 +176,41 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
         group_levels=tuple(data.group_levels),
         diagnostics=_diagnose(_law_inputs(data, law, mapping), data.y, residuals,
                               data.weights, space),
-        warnings=clustered_residuals(data.frame, residuals, data.weights,
-                                     used={*law.inputs, law.output.name, *(mapping or {}).values(),
-                                           *([group] if group else [])}))
+        warnings=boot_notes + clustered_residuals(
+            data.frame, residuals, data.weights,
+            used={*law.inputs, law.output.name, *(mapping or {}).values(),
+                  *([group] if group else [])}))
 
 
-def _bootstrap(layout, objective, u_best, data, X, y, groups, delta, k, seed, derived, law,
-               max_iter, progress) -> dict[str, np.ndarray]:
-    """Refit under K multinomial row resamplings (as weights), from the best point."""
+def _bootstrap(obj, u_best, data, X, y, groups, delta, k, seed, derived, law,
+               max_iter, progress) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+    """Refit under K multinomial row resamplings (as weights), all at once from the best
+    point (:mod:`lawkit.fitting.bootstrap`); resamples that did not converge are NaN."""
     import jax.numpy as jnp
 
-    from .solve import batched, refine_batch
+    from .bootstrap import refit_resamples, resample_weights
 
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(data.n, np.full(data.n, 1.0 / data.n), size=k).astype(float)
-    W = counts * data.weights[None, :]
-    chunk = 250
-    U, F, OK = [], [], []
-    chunks = range(0, k, chunk)
+    layout = obj.layout
+    W = resample_weights(data.n, k, seed, data.weights)
+    bar = None
     if progress:
         from tqdm import tqdm
-        chunks = tqdm(chunks, desc="bootstrap", unit="chunk")
-    for i in chunks:
-        Wc = jnp.asarray(W[i:i + chunk])
-        m = Wc.shape[0]
-        args = (Wc, *batched((X, y, groups, jnp.asarray(delta)), m))
-        u, f, ok = refine_batch(objective, u_best, args, max_iter=max_iter)
-        U.append(u), F.append(f), OK.append(ok)
-    U, OK = np.concatenate(U), np.concatenate(OK)
-    thetas = np.array([layout.slot_values(u) for u in U])
+        bar = tqdm(total=k, desc="bootstrap", unit="resample")
+    try:
+        refits = refit_resamples(obj.value, obj.residual, obj.rho, u_best, W,
+                                 (X, y, groups, jnp.asarray(delta)), max_iter=max_iter,
+                                 on_done=bar.update if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    OK = refits.converged
+    thetas = np.column_stack([np.asarray(s.transform.forward(refits.u[:, j]), dtype=float)
+                              for j, s in enumerate(layout.slots)])
     thetas[~OK] = np.nan
+    notes = ()
+    if not OK.all():
+        notes = (f"bootstrap: {int((~OK).sum())} of {k} resamples did not converge within "
+                 f"{max_iter} iterations; they are left out of the intervals",)
     out = {s.label: thetas[:, j] for j, s in enumerate(layout.slots)}
     for name, fn in derived.items():
         vals = []
@@ -219,4 +224,4 @@ def _bootstrap(layout, objective, u_best, data, X, y, groups, delta, k, seed, de
                 scalars = law.complete_values(scalars)  # tied parameters too
             vals.append(float(fn({**p, **scalars})))
         out[name] = np.array(vals)
-    return out
+    return out, notes

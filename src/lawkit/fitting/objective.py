@@ -18,12 +18,16 @@ _CACHE: dict = {}
 @dataclass(frozen=True)
 class Objective:
     """``value(u, w, X, y, groups, δ)`` for the solver (u unconstrained) and
-    ``diagnostics(θ, …)`` → (residuals, Hessian of Σwρ, per-point ∇ρᵢ) at natural θ."""
+    ``diagnostics(θ, …)`` → (residuals, Hessian of Σwρ, per-point ∇ρᵢ) at natural θ;
+    ``residual(u, X, y, groups)`` → rᵢ and ``rho(r, δ)`` → ρ(rᵢ), the pieces of ``value``
+    (for solvers that exploit the sum's structure, e.g. the batched bootstrap)."""
 
     layout: object
     value: object
     diagnostics: object
     pointwise: object
+    residual: object = None
+    rho: object = None
 
 
 def objective_for(law, loss: str, space: str, fix: tuple, per_group: tuple,
@@ -48,6 +52,9 @@ def _build(law, loss, space, fix, per_group, levels) -> Objective:
     f = compile_law(law)
     rho = check_loss(loss, 1.0)
 
+    def residual(u, X, y, groups):
+        return residuals(f(layout.natural(u, groups), X), y, space)
+
     def value(u, w, X, y, groups, delta):
         r = residuals(f(layout.natural(u, groups), X), y, space)
         return jnp.sum(jnp.where(w > 0, w * rho(r, delta), 0.0))
@@ -67,7 +74,7 @@ def _build(law, loss, space, fix, per_group, levels) -> Objective:
         H = jax.hessian(lambda t: jnp.sum(jnp.where(w > 0, w * point(t), 0.0)))(theta)
         return resid(theta, X, y, groups), H, jax.jacfwd(point)(theta)
 
-    return Objective(layout, value, diagnostics, pointwise)
+    return Objective(layout, value, diagnostics, pointwise, residual=residual, rho=rho)
 
 
 def sandwich_covariance(H: np.ndarray, G: np.ndarray, w: np.ndarray) -> np.ndarray:
