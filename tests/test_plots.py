@@ -20,17 +20,40 @@ def boot_fit():
 
 def test_fit_and_residual_figures(boot_fit):
     import pandas as pd
+    from matplotlib.ticker import LogFormatterMathtext
 
     frame = pd.read_csv(path())
     hold = (frame.N >= 1e9).to_numpy()
     fig = plot_fit(CHIN, boot_fit.values(), frame, group="dataset", holdout=hold)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "N" and ax.get_ylabel() == "L" and ax.get_xscale() == "log"
-    assert len(ax.lines) == 3                      # one fitted curve per dataset
+    # one fitted curve per fixed tokens-per-parameter ratio D/N (8 in these runs), each a
+    # smooth curve (not one marker per row), shared by the datasets (no per-group params)
+    assert len(ax.lines) == 8 and all(len(line.get_xdata()) == 80 for line in ax.lines)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "held out" in labels and "rpj" in labels
-    fig = plot_residuals(boot_fit)
+    assert "held out" in labels and "rpj" in labels and "D/N = 20" in labels
+    assert isinstance(ax.xaxis.get_major_formatter(), LogFormatterMathtext)
+    # the curve at D/N = 20 is the law itself along D = 20·N
+    line = ax.lines[labels.index("D/N = 20")]
+    n = line.get_xdata()
+    assert line.get_ydata() == pytest.approx(CHIN.evaluate(boot_fit.values(), N=n, D=20 * n))
+    # a published value set draws too; the figure shows inline in Jupyter as a PNG
+    fig = plot_fit(CHIN, CHIN.values["hoffmann2022"], frame)
+    assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+    fig = plot_residuals(boot_fit)               # without data: row order and histogram
     assert len(fig.axes) == 2 and len(fig.axes[0].lines[0].get_ydata()) == 104
+    fig = plot_residuals(boot_fit, frame, group="dataset")  # vs fitted, vs N, vs D
+    assert [a.get_xlabel() for a in fig.axes] == ["fitted L", "N", "D"]
+    assert sum(len(c.get_offsets()) for c in fig.axes[0].collections) == 104
+
+
+def test_per_group_fit_draws_a_curve_per_group():
+    import pandas as pd
+
+    frame = pd.read_csv(path())
+    fit = lawkit.fit(CHIN, frame, group="dataset", per_group=("E",), starts=4)
+    fig = plot_fit(CHIN, fit, frame)             # group and values come from the fit
+    assert len(fig.axes[0].lines) == 8 * 3
 
 
 def test_isoflop_and_frontier(boot_fit):
