@@ -33,6 +33,8 @@ def test_wheel_ships_grammar_and_laws(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "lawkit/grammar/law.lark" in names
     assert "lawkit/laws/chinchilla.law" in names
+    assert "lawkit/examples/sweeps/smoke.toml" in names      # example:smoke outside a checkout
+    assert "lawkit/examples/gadre_overtraining.csv" in names
     # installed from the wheel (not the source tree), the package finds them too
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
