@@ -81,6 +81,7 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
     """
     import jax.numpy as jnp
 
+    from . import large
     from .solve import minimize, polish
     from .starts import make_starts
 
@@ -110,9 +111,15 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
 
     theta0 = make_starts(layout, starts, seed=seed, max_starts=max_starts)
     U0 = layout.from_slot_values(theta0)
-    sol = minimize(objective, U0, (w, X, y, groups, jnp.asarray(path[0])), max_iter=max_iter)
+    args0 = (w, X, y, groups, jnp.asarray(path[0]))
+    if data.n > large.LARGE_ROWS:  # screen on a subsample, polish on all rows in chunks
+        sol, solver, cargs = large.minimize_large(objective, U0, args0, max_iter=max_iter,
+                                                  seed=seed)
+    else:
+        sol = minimize(objective, U0, args0, max_iter=max_iter, rows=data.n)
+        solver, cargs = objective, args0
     for d in path[1:]:  # continuation: re-solve the best starts with a smaller δ
-        sol = polish(objective, sol, (w, X, y, groups, jnp.asarray(d)), max_iter=max_iter)
+        sol = polish(solver, sol, (*cargs[:4], jnp.asarray(d)), max_iter=max_iter)
     if not np.isfinite(sol.f_start).any():
         raise FitError(f"the objective is not finite at any of the {len(U0)} starts "
                        f"(predictions non-positive in log space, or overflow); "
@@ -125,8 +132,10 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
     theta = layout.slot_values(u_best)
     labels = tuple(s.label for s in layout.slots)
     bound = _at_bound(layout, theta)
-    status = (Status.max_iterations if not sol.converged[best]
-              else Status.at_bound if bound else Status.converged)
+    # a parameter walking to its bound (e.g. a true E of 0 under E > 0) stops the iteration
+    # short of the test: at the bound is the finding, not "did not converge"
+    status = (Status.at_bound if bound else Status.max_iterations if not sol.converged[best]
+              else Status.converged)
     if throw and status is Status.max_iterations:
         raise FitError(f"fit of {law.name!r} did not converge: {status.value}")
 
@@ -140,10 +149,14 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
         else:
             params[name] = float(np.asarray(natural[name]).ravel()[0])
     theta_j = jnp.asarray(theta)
-    residuals, H, G = (np.asarray(a) for a in obj.diagnostics(theta_j, w, X, y, groups,
-                                                               jnp.asarray(delta)))
-    # the objective reported is the one re-evaluated at the reported (natural) parameters
-    rho = np.asarray(obj.pointwise(theta_j, X, y, groups, jnp.asarray(delta))[1])
+    if data.n > large.LARGE_ROWS:
+        residuals, H, G, rho = large.diagnostics_chunked(obj, theta_j, w, X, y, groups,
+                                                         jnp.asarray(delta))
+    else:
+        residuals, H, G = (np.asarray(a) for a in obj.diagnostics(theta_j, w, X, y, groups,
+                                                                   jnp.asarray(delta)))
+        # the objective reported is the one re-evaluated at the reported (natural) parameters
+        rho = np.asarray(obj.pointwise(theta_j, X, y, groups, jnp.asarray(delta))[1])
     objective_value = float(np.sum(np.where(data.weights > 0, data.weights * rho, 0.0)))
     if loss == "l1":
         objective_value = float(np.sum(data.weights * np.abs(residuals)))
@@ -164,6 +177,8 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
     settings = {"loss": loss, "delta": float(delta) if loss == "huber" else None, "space": space, "bootstrap": int(bootstrap),
                 "seed": int(seed), "fixed": dict(fix or {}), "group": group,
                 "per_group": list(per_group)}
+    if data.n > large.LARGE_ROWS:
+        settings["screened_on_rows"] = large.SCREEN_ROWS
     return FitResult(
         law=law, params=params, objective=objective_value, n=data.n, k=layout.k,
         residuals=residuals, status=status, at_bound=bound, labels=labels, stderr=stderr,
@@ -176,7 +191,7 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
         group_levels=tuple(data.group_levels),
         diagnostics=_diagnose(_law_inputs(data, law, mapping), data.y, residuals,
                               data.weights, space),
-        warnings=boot_notes + clustered_residuals(
+        warnings=data.warnings + boot_notes + clustered_residuals(
             data.frame, residuals, data.weights,
             used={*law.inputs, law.output.name, *(mapping or {}).values(),
                   *([group] if group else [])}))

@@ -26,6 +26,7 @@ class FitData:
     groups: np.ndarray | None  # integer group index per row, or None
     group_levels: tuple
     frame: pd.DataFrame  # the rows used, in order
+    warnings: tuple[str, ...] = ()  # data the fit can use but should not trust silently
 
     @property
     def n(self) -> int:
@@ -80,6 +81,75 @@ def column(frame: pd.DataFrame, name: str, column_name: str, role: str) -> np.nd
     return values
 
 
+_HUGE, _TINY = 1e100, 1e-100  # magnitudes whose powers leave float64's range
+
+
+def _domain(law) -> dict[str, str]:
+    """Inputs the law needs positive (raised to a non-integer power, or under a log) or
+    non-zero (raised to a negative integer power): ``{name: "positive" | "non-zero"}``."""
+    import sympy as sp
+
+    need: dict[str, str] = {}
+    inputs = set(law.inputs)
+    for node in sp.preorder_traversal(law.expr):
+        if isinstance(node, sp.Pow):
+            base, ex = node.args
+        elif isinstance(node, sp.log):
+            base, ex = node.args[0], None
+        else:
+            continue
+        names = {str(x) for x in base.free_symbols} & inputs
+        if len(names) != 1:
+            continue
+        (name,) = names
+        coeff, rest = base.as_coeff_Mul()
+        if str(rest) != name or coeff <= 0:  # only N and c·N (c > 0) are checked
+            continue
+        if ex is None or ex.is_integer is not True:
+            need[name] = "positive"
+        elif ex.is_negative and need.get(name) != "positive":
+            need[name] = "non-zero"
+    return need
+
+
+def check_inputs(law, inputs: Mapping[str, np.ndarray], frame: pd.DataFrame,
+                 mapping: Mapping[str, str], weights: np.ndarray) -> tuple[str, ...]:
+    """Errors for inputs outside the law's domain (naming the column and rows) or beyond
+    1e±100 (whose powers leave float64's range); warnings for constant columns."""
+    warnings = []
+    live = weights > 0
+    for name, kind in _domain(law).items():
+        if name not in inputs:
+            continue
+        x = inputs[name]
+        bad = (x <= 0) if kind == "positive" else (x == 0)
+        if bad.any():
+            col = mapping.get(name, name)
+            what = "zero or negative" if kind == "positive" else "zero"
+            why = ("the law raises it to a non-integer power or takes its log"
+                   if kind == "positive" else "the law divides by a power of it")
+            raise DataError(f"column {col!r} (input {name!r}) is {what} in {int(bad.sum())} "
+                            f"row(s) ({_rows(bad, frame)}), but {why}: it must be "
+                            f"{kind}")
+    for name, x in inputs.items():
+        col = mapping.get(name, name)
+        xs = x[live]
+        if len(xs) > 1 and np.all(xs == xs[0]):
+            warnings.append(f"input column {col!r} ({name!r}) is constant ({xs[0]:g} in every "
+                            f"row): the law's dependence on {name} cannot be fitted, and "
+                            f"parameters acting through it are not identified")
+        mag = np.abs(xs[xs != 0])
+        if len(mag) and (mag.max() > _HUGE or mag.min() < _TINY):
+            far = (mag > _HUGE) | (mag < _TINY)
+            raise DataError(f"column {col!r} (input {name!r}) has values as extreme as "
+                            f"{(mag.max() if mag.max() > _HUGE else mag.min()):.3g} in "
+                            f"{int(far.sum())} row(s): powers of such values over- or "
+                            f"underflow float64 and the fit would land in a wrong basin; "
+                            f"rescale the column (e.g. to billions) so that |values| lie "
+                            f"within 1e-100..1e100")
+    return tuple(warnings)
+
+
 def columns(law, frame: pd.DataFrame, mapping: Mapping[str, str]) -> tuple[dict, np.ndarray]:
     """The validated input arrays the law's expression uses, and the output array."""
     used = {s.name for s in law.expr.free_symbols}
@@ -128,7 +198,12 @@ def prepare(law, data, *, mapping: Mapping[str, str] | None = None, space: str =
     if n_eff <= n_params:
         raise DataError(f"too few rows: {n_eff} row(s) with positive weight for {n_params} "
                         f"fitted parameter(s); need more rows than parameters")
-    return FitData(inputs, y, w, groups, levels, frame)
+    notes = check_inputs(law, inputs, frame, mapping, w)
+    y_live = y[w > 0]
+    if len(y_live) > 1 and np.all(y_live == y_live[0]):
+        notes += (f"output column {mapping.get(law.output.name, law.output.name)!r} is "
+                  f"constant ({y_live[0]:g} in every row): nothing varies to fit",)
+    return FitData(inputs, y, w, groups, levels, frame, warnings=notes)
 
 
 def predict(result, data) -> np.ndarray:

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 _LAM0, _LAM_MIN, _LAM_MAX = 1e-3, 1e-12, 1e12
+_ELEMENTS = 1 << 22  # starts × rows evaluated at once (memory bound of the screening)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,21 @@ def _refine(fun, U, args, max_iter: int):
     return jax.vmap(one)(U, args)
 
 
+def evaluate_starts(fun: Callable, U0: np.ndarray, args: tuple, n: int,
+                    elements: int = _ELEMENTS) -> np.ndarray:
+    """``fun`` at every start, in groups of starts so that starts × rows ≤ ``elements``."""
+    per = max(1, elements // max(1, n))
+    if len(U0) <= per:
+        return np.array(_evaluate(fun, jnp.asarray(U0), args))
+    out = []
+    for lo in range(0, len(U0), per):
+        part = U0[lo:lo + per]
+        if len(part) < per:  # one compiled shape: pad with the last start
+            part = np.concatenate([part, np.repeat(part[-1:], per - len(part), axis=0)])
+        out.append(np.array(_evaluate(fun, jnp.asarray(part), args))[:min(per, len(U0) - lo)])
+    return np.concatenate(out)
+
+
 def batched(args, n: int):
     """Repeat every array leaf of ``args`` along a new leading axis of length ``n``."""
     return jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (n, *jnp.shape(a))), args)
@@ -113,15 +129,16 @@ def _refine_rows(fun, u, f, idx, args, iterations, max_iter):
 
 
 def minimize(fun: Callable, U0: np.ndarray, args: tuple, *, keep: int = 48, explore: int = 16,
-             max_iter: int = 1000, seed: int = 0) -> Solution:
-    """Minimise ``fun(u, *args)`` from the rows of ``U0``.
+             max_iter: int = 1000, seed: int = 0, rows: int = 1) -> Solution:
+    """Minimise ``fun(u, *args)`` from the rows of ``U0`` (``rows``: data rows per
+    evaluation, which sets how many starts are evaluated at once).
 
     Every start is evaluated once (cheap); the ``keep`` best distinct starts, plus
     ``explore`` others drawn at random, are iterated to convergence.  The other starts keep
     their initial objective and are marked not converged.
     """
     U0 = np.asarray(U0, dtype=np.float64)
-    f0 = np.array(_evaluate(fun, jnp.asarray(U0), args))
+    f0 = evaluate_starts(fun, U0, args, rows)
     f_rank = np.where(np.isfinite(f0), f0, np.inf)
     order = np.argsort(f_rank, kind="stable")
     chosen, seen = [], set()
