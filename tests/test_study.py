@@ -1,5 +1,5 @@
 """The committed CPU precision study: REPORT.md is rendered from results.json, and
-results.json is recomputed from the committed runs (runs.csv)."""
+results.json is recomputed from the committed runs (study/runs.csv)."""
 
 from __future__ import annotations
 
@@ -31,5 +31,5 @@ def test_report_is_rendered_from_results(study):
 
 def test_results_recompute_from_committed_runs(study):
     res = json.loads((STUDY / "results.json").read_text(encoding="utf-8"))
-    again, _ = study.analyze(pd.read_csv(STUDY / "runs.csv"))
+    again, _ = study.analyze(pd.read_csv(study.RUNS))
     assert json.loads(json.dumps(again)) == res

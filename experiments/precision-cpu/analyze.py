@@ -1,14 +1,14 @@
-"""The CPU precision study's analysis: run stores → runs.csv → validations → results.json →
-REPORT.md and figures.  Every number in REPORT.md comes from results.json, which this script
-recomputes from runs.csv (tests/test_study.py checks that it does).
+"""The CPU precision study's analysis: the study's runs (study/runs.csv, the export of its
+store) → validations → results.json → REPORT.md and figures.  Every number in REPORT.md
+comes from results.json, which this script recomputes from study/runs.csv
+(tests/test_study.py checks that it does).
 
-    python experiments/precision-cpu/analyze.py            # export the stores, analyse, write
-    python experiments/precision-cpu/analyze.py --no-export  # analyse the committed runs.csv
+    experiments/precision-cpu/study/snapshot.sh     # store → study/runs.db, study/runs.csv
+    python experiments/precision-cpu/analyze.py     # study/runs.csv → results, REPORT.md
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -23,26 +23,18 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from report_text import render  # noqa: E402
 BOOTSTRAP = 100
-STORES = ("stores/ptq.db", "stores/qat.db")
+RUNS = HERE / "study" / "runs.csv"
 
 
-def export() -> pd.DataFrame:
-    """Both run stores as one table (the columns of ``lawkit runs --csv``)."""
-    from lawkit.harness.store import RunStore
-    from lawkit.harness.sweep import export_rows
+def planned_runs() -> int:
+    """Trained models the study's specs ask for: models × tokens × train × seeds."""
+    import tomllib
 
-    rows = []
-    for name in STORES:
-        if (HERE / name).exists():
-            store = RunStore(HERE / name, readonly=True)
-            try:
-                rows += export_rows(store)
-            finally:
-                store.close()
-    frame = pd.DataFrame(rows).sort_values(["N", "D", "P_w", "seed", "ptq_method", "P_post"])
-    frame = frame.drop(columns=["wall_s"]).reset_index(drop=True)
-    frame.to_csv(HERE / "runs.csv", index=False, float_format="%.10g")
-    return frame
+    total = 0
+    for spec in sorted((HERE / "study").glob("*.toml")):
+        grid = tomllib.loads(spec.read_text(encoding="utf-8"))["grid"]
+        total += math.prod(len(grid[k]) for k in ("models", "tokens", "train", "seeds"))
+    return total
 
 
 def _clean(x):
@@ -65,12 +57,12 @@ def analyze(frame: pd.DataFrame) -> tuple[dict, dict]:
 
     laws = lawkit.load(HERE / "laws.law")
     mapping = {"L": "val_loss"}
-    out, figs = {"n_runs": int((frame["ptq_method"] == "none").sum())}, {}
+    out, figs = {"n_runs": int((frame["ptq_method"] == "none").sum()),
+                 "n_planned": planned_runs()}, {}
     plain = frame[frame["ptq_method"] == "none"].reset_index(drop=True)
 
-    # noise floor: the same configuration trained with two seeds (16-bit runs)
-    ref = plain[plain["P_w"] >= 16]
-    pairs = ref.pivot_table(index=["N", "D"], columns="seed", values="val_loss")
+    # noise floor: the same configuration trained with two seeds (every P_w)
+    pairs = plain.pivot_table(index=["N", "D", "P_w"], columns="seed", values="val_loss")
     if pairs.shape[1] >= 2:
         diff = (pairs.iloc[:, 0] - pairs.iloc[:, 1]).dropna().abs()
         out["seed_noise"] = {"pairs": int(len(diff)), "mean_abs_diff": float(diff.mean()),
@@ -82,19 +74,19 @@ def analyze(frame: pd.DataFrame) -> tuple[dict, dict]:
                      mapping=mapping, against=[laws["qat_additive"]], bootstrap=BOOTSTRAP)
         out["qat"] = {**v.to_dict(), "params_joint": v.params_joint,
                       "alternatives": list(v.alternatives), "n_rows": v.n_rows,
+                      "aic": v.term_fit.aic,
                       "n_reference": v.n_reference, "unreachable": len(v.unreachable)}
         figs["qat_neff"] = figures(v)["term"]
 
-    # 2. PTQ: δ_PTQ = C_T·D^γ_D/N^γ_N·e^(−P_post/γ_post), per method
+    # 2. PTQ: δ_PTQ = C_T·D^γ_D/N^γ_N·e^(−P_post/γ_post), per method, each run paired with
+    # its own unquantized loss (val_loss_train)
     base16 = frame[frame["P_w"] >= 16]
     for method in ("rtn", "gptq"):
-        rows = base16[base16["ptq_method"].isin(["none", method])]
-        seeds = rows.groupby(["N", "D"])["seed"].transform("nunique")
-        rows = rows[seeds >= 2].reset_index(drop=True)  # cells with both seeds only
+        rows = base16[base16["ptq_method"].isin(["none", method])].reset_index(drop=True)
         if (rows["ptq_method"] == method).sum() < 8:
             continue
         v = validate(laws["ptq"], rows, term="delta_PTQ", reference="P_post >= 16",
-                     mapping=mapping, bootstrap=BOOTSTRAP)
+                     mapping=mapping, bootstrap=BOOTSTRAP, baseline="val_loss_train")
         d = v.data
         cells = d.groupby(["P_post", "N"]).ngroup().to_numpy()  # D varies within a cell
         grow = slope_within_groups(d["_measured"].to_numpy(), d["D"].to_numpy(float), cells,
@@ -113,6 +105,14 @@ def analyze(frame: pd.DataFrame) -> tuple[dict, dict]:
                                 "d_slope": grow, "critical_data_size": crit,
                                 "n_rows": v.n_rows, "unreachable": len(v.unreachable)}
         figs[f"ptq_{method}"] = _ptq_figure(d, v, crit, method)
+
+    # 3. PTQ of QAT-trained models: the training quantizer replaced, not stacked
+    qat = frame[(frame["P_w"] < 16) & (frame["ptq_method"] != "none")]
+    out["ptq_of_qat"] = [
+        {"method": m, "P_w": float(pw), "P_post": float(pp), "runs": int(len(g)),
+         "mean_delta": float(g["delta_ptq"].mean()), "max_abs_delta": float(
+             g["delta_ptq"].abs().max())}
+        for (m, pw, pp), g in qat.groupby(["ptq_method", "P_w", "P_post"])]
     return _clean(out), figs
 
 
@@ -141,11 +141,7 @@ def _ptq_figure(d: pd.DataFrame, v, crit, method: str):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--no-export", action="store_true")
-    args = ap.parse_args()
-    frame = pd.read_csv(HERE / "runs.csv") if args.no_export else export()
-    res, figs = analyze(frame)
+    res, figs = analyze(pd.read_csv(RUNS))
     (HERE / "results.json").write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
     (HERE / "figures").mkdir(exist_ok=True)
     for name, fig in figs.items():

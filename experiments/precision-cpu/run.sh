@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# The CPU precision study, from a clean checkout: train both sweeps (resumable: rerun to
-# continue), then export, validate and write REPORT.md. About 1.5 CPU-core-hours.
+# The CPU precision study from a clean checkout, or to resume: train the sweeps of study/
+# (about 2.2 CPU-core-hours; rerun to continue where it stopped), snapshot the store, then
+# validate and write results.json, figures/ and REPORT.md.
 set -euo pipefail
 cd "$(dirname "$0")"
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-(lawkit sweep ptq.toml --store stores/ptq.db --append --no-progress && lawkit sweep ptq-long.toml --store stores/ptq.db --append --no-progress) &
-(lawkit sweep qat.toml --store stores/qat.db --append --no-progress && lawkit sweep qat-long.toml --store stores/qat.db --append --no-progress) &
-wait
+study/run.sh
 python analyze.py
