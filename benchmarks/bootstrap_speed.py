@@ -78,6 +78,15 @@ def scipy_loop(df, theta, W):
     return np.array(out)
 
 
+def fit_speed_objective(df, theta, w, delta=1e-3):
+    """Σ wᵢ Huber(log yᵢ − log f(xᵢ; θ)) at natural θ = (E, A, B, α, β)."""
+    E, A, B, al, be = theta
+    r = np.log(df["loss"].to_numpy()) - np.log(E + A / df["N"].to_numpy() ** al
+                                                + B / df["D"].to_numpy() ** be)
+    a = np.abs(r)
+    return float(np.sum(w * np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))))
+
+
 def cis(thetas, level=0.95):
     q = 100 * (1 - level) / 2
     return [tuple(np.nanpercentile(thetas[:, j], [q, 100 - q])) for j in range(thetas.shape[1])]
@@ -144,8 +153,11 @@ def main() -> None:
     ok = np.isfinite(new_thetas[:, 0]) & np.isfinite(old_thetas[:, 0])
     dev = np.max(np.abs(new_thetas[ok] - old_thetas[ok]) / np.abs(old_thetas[ok]))
     print(f"largest per-resample relative difference of a parameter: {dev:.1e}")
-    spd = np.max(np.abs(new_thetas[:m] - sp) / np.abs(sp))
-    print(f"largest per-resample relative difference vs scipy: {spd:.1e}")
+    spd = np.abs(new_thetas[:m] - sp) / np.abs(sp)
+    lower = np.array([fit_speed_objective(df, t, w) for t, w in zip(new_thetas[:m], W[:m])]) <= \
+        np.array([fit_speed_objective(df, t, w) for t, w in zip(sp, W[:m])]) * (1 + 1e-9)
+    print(f"vs scipy: median per-resample relative difference {np.median(spd):.1e}; lawkit's "
+          f"objective is no higher on {int(lower.sum())} of {m} resamples (L-BFGS-B stops early)")
 
 
 if __name__ == "__main__":
