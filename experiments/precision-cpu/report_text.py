@@ -18,6 +18,15 @@ def _inside(value, ci) -> bool:
     return ci[0] is not None and ci[0] <= value <= ci[1]
 
 
+def _aic_words(alt: float, form: float) -> str:
+    d = form - alt
+    if d > 2:
+        return f"the alternative fits better by AIC (ΔAIC = {d:.1f} in its favour)"
+    if d < -2:
+        return f"the N_eff form fits better by AIC (ΔAIC = {-d:.1f} in its favour)"
+    return f"AIC does not separate them (ΔAIC = {abs(d):.1f})"
+
+
 def render(res: dict) -> str:
     L = ["# CPU precision study: do the precision-law terms hold for tiny LMs?", "",
          "Byte-level TinyLMs (depth 2, widths 32–96: N = 25K–222K non-embedding parameters, "
@@ -54,8 +63,8 @@ def render(res: dict) -> str:
             L.append(f"- Alternative `{a['law']}` (additive penalty, no N dependence): "
                      f"F = {_g(a['test']['statistic'])}, p = {_g(a['test']['p_value'])}, "
                      f"AIC {_g(a['aic'], '.1f')} against {_g(q['aic'], '.1f')} for the N_eff form "
-                     f"(both with the Chinchilla part held at the reference fit; lower is "
-                     f"better, a difference under ~2 does not separate them).")
+                     f"(both with the Chinchilla part held at the reference fit): "
+                     f"{_aic_words(a['aic'], q['aic'])}.")
         L += ["", "| P_w | runs | measured N_eff/N | CI | predicted | residual |",
               "|---|---|---|---|---|---|"]
         for row in q["groups"]:
@@ -132,9 +141,8 @@ def _failures(res: dict) -> list[str]:
         for a in q.get("alternatives", []):
             if a["test"]["p_value"] is not None and a["test"]["p_value"] >= 0.05:
                 out.append(f"- The N_eff form is not singled out: the alternative `{a['law']}` "
-                           f"passes the same test (p = {_g(a['test']['p_value'])}; AIC "
-                           f"{_g(a['aic'], '.1f')} vs {_g(q['aic'], '.1f')}). These runs cannot "
-                           f"tell a multiplicative N_eff from an additive penalty.")
+                           f"passes the same test (p = {_g(a['test']['p_value'])}) and "
+                           f"{_aic_words(a['aic'], q['aic'])}.")
         if not _inside(PAPER["gamma_w"], q["params"]["gamma_w"]["ci"]):
             out.append(f"- γ_w differs from the paper's 2.67: small byte-level models on CPU "
                        f"are not the paper's regime.")
