@@ -122,3 +122,22 @@ def test_cli_fit_json_has_diagnostics(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert len(out["diagnostics"]["trends"]) == 2
     assert len(out["diagnostics"]["worst_rows"]) == 5
+
+
+def test_spearman_matches_scipy_reference():
+    """The numpy Spearman (kept off scipy.stats for start-up time) equals scipy's ρ and p."""
+    from scipy.stats import spearmanr
+
+    from lawkit.fitting.diagnostics import _spearman
+
+    rng = np.random.default_rng(1)
+    for n in (3, 5, 10, 104, 1000):
+        for k in range(10):
+            a = rng.normal(size=n)
+            b = a * rng.uniform(-1, 1) + rng.normal(size=n)
+            if k % 2:
+                a = np.round(a, 1)  # ties
+            ref = spearmanr(a, b)
+            rho, p = _spearman(a, b)
+            assert rho == pytest.approx(ref.statistic, abs=1e-12)
+            assert p == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
