@@ -81,5 +81,8 @@ def parse_map_options(items: list[str] | None) -> tuple[dict[str, str], dict[str
             if not sep or not key.strip() or not value.strip():
                 raise LawkitError(f"--map expects [LAW:]NAME=COLUMN, got {part!r}")
             target = common if law is None else per_law.setdefault(law, {})
+            if key.strip() in target and target[key.strip()] != value.strip():
+                raise LawkitError(f"--map gives {(law + ':') if law else ''}{key.strip()} twice "
+                                  f"({target[key.strip()]!r} and {value.strip()!r})")
             target[key.strip()] = value.strip()
     return common, per_law

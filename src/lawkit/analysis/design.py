@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..backends.jax import in_double_precision
-from ..errors import AnalysisError, did_you_mean
+from ..errors import AnalysisError, LawError, did_you_mean
 
 _TARGET = re.compile(r"^\s*([^\W\d]\w*?)(_opt)?\s+at\s+(.+?)\s*$", re.S)
 
@@ -47,6 +47,10 @@ def _numbers(text: str, what: str) -> dict[str, float]:
         key, sep, value = part.partition("=")
         if not sep or not key.strip():
             raise AnalysisError(f"{what}: expected NAME=VALUE, got {part.strip()!r}")
+        if key.strip() in out:
+            raise AnalysisError(f"{what}: {key.strip()!r} is given twice")
+        if not value.strip().isascii():
+            raise AnalysisError(f"{what}: {value.strip()!r} is not a number (write digits 0-9)")
         try:
             out[key.strip()] = float(value)
         except ValueError:
@@ -83,7 +87,9 @@ def parse_target(law, text: str) -> Target:
     unknown = [k for k in at if k not in law.inputs]
     if unknown or missing:
         raise AnalysisError(f"--target {text!r}: "
-                            + (f"{', '.join(unknown)} is not an input; " if unknown else "")
+                            + (f"{', '.join(unknown)} is not an input"
+                               + (f" ({h})" if (h := did_you_mean(unknown[0], law.inputs))
+                                  else "") + ("; " if missing else "") if unknown else "")
                             + (f"give a value for {', '.join(missing)}" if missing else "")
                             + f" (inputs: {', '.join(law.inputs)})")
     return Target(text=text.strip(), kind="value", name=name, at=at)
@@ -98,10 +104,28 @@ def _budget_for(law, target: Target, cost: str | None) -> tuple[str, str]:
     name = names[0]
     if name in law.budgets:
         return name, f"{name} = {law.budget(name)}"
+    if law.budgets:
+        hint = did_you_mean(name, [*law.budgets, *law.inputs])
+        raise AnalysisError(f"--target {target.text!r}: law {law.name!r} has no budget or input "
+                            f"{name!r}, so no budget {name!r} (inputs: {', '.join(law.inputs)}; "
+                            f"budgets: {', '.join(law.budgets)})" + (f"; {hint}" if hint else ""))
     if cost is None or cost in law.inputs:
         raise AnalysisError(f"law {law.name!r} declares no budget {name!r}; give --cost with "
                             f"the budget expression (e.g. '6*N*D')")
     return name, f"{name} = {_plain(cost)}"
+
+
+def _parse_budget(law, text: str, what: str, advice: str):
+    """``parse_budget`` with its errors told as ``what`` (the option the text came from)."""
+    from .optimum import parse_budget
+
+    try:
+        return parse_budget(law, text)
+    except LawError as err:
+        message = err.message.replace("budget '_cost'", "the cost")
+        hint = f" ({err.hint})" if err.hint and "unknown name" not in err.message else ""
+        raise AnalysisError(f"{what}: {message}{hint}; law {law.name!r} has inputs "
+                            f"{', '.join(law.inputs)}; {advice}") from None
 
 
 def _plain(text: str) -> str:
@@ -109,9 +133,8 @@ def _plain(text: str) -> str:
 
 
 def _over(law, budget_text: str, at) -> list[str]:
-    from .optimum import parse_budget
-
-    _, expr = parse_budget(law, budget_text)
+    _, expr = _parse_budget(law, budget_text, f"budget {budget_text!r}",
+                            "give --cost with the budget in the law's inputs")
     return [v for v in law.inputs if law.symbol(v) in expr.free_symbols and v not in at]
 
 
@@ -224,14 +247,16 @@ def run_cost(fit, frame: pd.DataFrame, cost: str | None) -> np.ndarray:
     """Cost of each candidate row: an expression in the law's inputs (``"6*N*D"``), a
     column of ``frame``, or 1 per run when ``cost`` is None."""
     from ..backends.numpy import evaluate
-    from .optimum import parse_budget
 
     if cost is None:
         return np.ones(len(frame))
     if cost in frame.columns and cost not in fit.law.inputs:
         c = pd.to_numeric(frame[cost], errors="coerce").to_numpy(dtype=float)
     else:
-        _, expr = parse_budget(fit.law, f"_cost = {_plain(cost)}")
+        cols = ", ".join(map(str, frame.columns))
+        _, expr = _parse_budget(fit.law, f"_cost = {_plain(cost)}", f"--cost {cost!r}",
+                                f"the candidates' columns: {cols}; give --cost EXPR, a column, "
+                                f"or run")
         env = {**fit.law.complete_values(fit.values()), **_inputs(fit, frame)}
         missing = sorted({s.name for s in expr.free_symbols} - set(env))
         if missing:
@@ -458,6 +483,9 @@ def _columns(fit, frame) -> dict[str, str]:
 
 
 # ---- candidate grids
+MAX_GRID_BUDGETS = 1000  # budgets of one generated IsoFLOP grid
+MAX_GRID_POINTS = 1000  # sizes per budget
+MAX_GRID_ROWS = 100_000  # candidates of one grid
 @in_double_precision
 def isoflop_grid(fit, budgets: Sequence[float], *, points: int = 7, width: float = 0.5,
                  budget: str | None = None, size: str | None = None) -> pd.DataFrame:
@@ -468,7 +496,7 @@ def isoflop_grid(fit, budgets: Sequence[float], *, points: int = 7, width: float
 
     from ..backends.numpy import evaluate
     from ._solve import solve_for
-    from .optimum import frontier, parse_budget
+    from .optimum import frontier
 
     law = fit.law
     if budget is None:
@@ -476,7 +504,8 @@ def isoflop_grid(fit, budgets: Sequence[float], *, points: int = 7, width: float
             raise AnalysisError(f"law {law.name!r} declares no budget: give budget='C = 6*N*D'")
         name = next(iter(law.budgets))
         budget = f"{name} = {law.budget(name)}"
-    name, expr = parse_budget(law, _plain(budget))
+    name, expr = _parse_budget(law, _plain(budget), f"budget {budget!r}",
+                               "give --cost with the budget in the law's inputs")
     over = [v for v in law.inputs if law.symbol(v) in expr.free_symbols]
     if len(over) != 2:
         raise AnalysisError(f"an IsoFLOP grid needs a budget in two inputs; {budget!r} has "
@@ -485,11 +514,21 @@ def isoflop_grid(fit, budgets: Sequence[float], *, points: int = 7, width: float
     if size not in over:
         raise AnalysisError(f"size {size!r} is not an input of the budget ({', '.join(over)})")
     other = next(v for v in over if v != size)
-    if not isinstance(points, (int, np.integer)) or points < 1:
+    if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 1:
         raise AnalysisError(f"points must be a positive integer, got {points!r}")
+    if points > MAX_GRID_POINTS:
+        raise AnalysisError(f"points = {points}: at most {MAX_GRID_POINTS} sizes per budget")
     if not (math.isfinite(width) and width >= 0):
         raise AnalysisError(f"width must be a non-negative number of decades, got {width!r}")
     budgets = np.asarray(budgets, dtype=float)
+    if budgets.ndim != 1 or not len(budgets) or not np.isfinite(budgets).all() or (
+            budgets <= 0).any():
+        raise AnalysisError("budgets must be a non-empty list of finite, positive values")
+    if len(budgets) > MAX_GRID_BUDGETS:
+        raise AnalysisError(f"{len(budgets)} budgets: at most {MAX_GRID_BUDGETS} in one grid")
+    if len(budgets) * points > MAX_GRID_ROWS:
+        raise AnalysisError(f"{len(budgets)} budgets × {points} sizes = {len(budgets) * points} "
+                            f"candidates: at most {MAX_GRID_ROWS} in one grid")
     front = frontier(law, budgets, over=over, budget=budget, values=fit)
     c_sym = sp.Symbol("_budget_value", positive=True)
     solved = solve_for(expr - c_sym, law.symbol(other))
@@ -498,9 +537,15 @@ def isoflop_grid(fit, budgets: Sequence[float], *, points: int = 7, width: float
     values = law.complete_values(fit.values())
     rows = []
     for c, centre in zip(budgets, front[size].to_numpy(dtype=float)):
-        for x in centre * np.logspace(-width, width, points):
+        with np.errstate(over="ignore", under="ignore"):
+            sizes = centre * np.logspace(-width, width, points)
+        for x in sizes:
             env = {**values, size: x, "_budget_value": c}
             y = float(evaluate(solved, {s.name: np.asarray(env[s.name], float)
                                         for s in solved.free_symbols}))
+            if not (math.isfinite(x) and math.isfinite(y) and x > 0 and y > 0):
+                raise AnalysisError(f"the IsoFLOP grid at {name}={c:g} leaves float64's range "
+                                    f"({size}={x:g}, {other}={y:g}): use a smaller width "
+                                    f"(now {width:g} decades) or other budgets")
             rows.append({size: float(x), other: y, name: float(c)})
     return pd.DataFrame(rows, columns=[size, other, name])

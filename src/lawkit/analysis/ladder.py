@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends.jax import in_double_precision
-from ..errors import AnalysisError
+from ..errors import AnalysisError, did_you_mean
 
 __all__ = ["LadderPoint", "FitComparison", "compare_fits"]
 
@@ -201,7 +201,18 @@ def compare_fits(fit_a, fit_b, at, *, budget: str | None = None,
     points = [dict(at)] if isinstance(at, Mapping) else [dict(p) for p in at]
     if not points:
         raise AnalysisError("give at least one point (at={'C': ...})")
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+        raise AnalysisError(f"level must be in (0, 1), not {level!r}")
     law_a = fit_a.law
+    known = {*law_a.inputs, *law_a.budgets, *fit_b.law.inputs, *fit_b.law.budgets}
+    if budget is not None:
+        known.add(budget.partition("=")[0].strip())
+    for p in points:
+        for key in p:
+            if key not in known:
+                hint = did_you_mean(key, known)
+                raise AnalysisError(f"at: {key!r} is neither an input nor a budget of law "
+                                    f"{law_a.name!r}" + (f"; {hint}" if hint else ""))
     if budget is None:
         names = [b for b in law_a.budgets if b in points[0]] or list(law_a.budgets)
         if not names:
@@ -222,7 +233,8 @@ def compare_fits(fit_a, fit_b, at, *, budget: str | None = None,
                 len(next(iter(fit_b.bootstrap.values()))))
     else:
         missing = [x for x, f in (("A", fit_a), ("B", fit_b)) if not f.bootstrap]
-        notes.append(f"no intervals: fit {' and '.join(missing)} has no bootstrap draws "
+        notes.append(f"no intervals: fit {' and '.join(missing)} "
+                     f"{'have' if len(missing) > 1 else 'has'} no bootstrap draws "
                      f"(fit with --bootstrap K)")
     fa = _Frontier(fit_a, minimize=minimize, over=over, budget=budget, at0=points[0], k=k)
     fb = _Frontier(fit_b, minimize=minimize, over=over, budget=budget, at0=points[0], k=k)
@@ -231,6 +243,13 @@ def compare_fits(fit_a, fit_b, at, *, budget: str | None = None,
     base = [p for p in points for _ in range(m)]
     target = fa(which, base)
     loss_b = fb(which, base)
+    for pi, p in enumerate(points):
+        for label, v in (("A", target[pi * m]), ("B", loss_b[pi * m])):
+            if not math.isfinite(v):
+                where = ", ".join(f"{k}={x:g}" for k, x in p.items())
+                raise AnalysisError(f"at {where}: the compute-optimal {fa.name} of fit {label} is "
+                                    f"not finite ({v}); the budget value is outside the range "
+                                    f"where the frontier can be computed")
     g0 = loss_b - target
 
     def g(idx, t):

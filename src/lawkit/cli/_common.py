@@ -13,6 +13,8 @@ def pick_law(source: str, name: str | None):
     from ..library import load
 
     laws = load(source)
+    if not laws:
+        raise LawkitError(f"{source} holds no law (an empty file?): write 'law NAME: ...' in it")
     if name is not None:
         if name not in laws:
             raise LawkitError(f"{source} has no law {name!r}"
@@ -52,6 +54,12 @@ def key_values(items: list[str] | None, what: str, numeric: bool = True) -> dict
             key, sep, value = part.partition("=")
             if not sep or not key.strip() or not value.strip():
                 raise LawkitError(f"{what} expects NAME=VALUE, got {part!r}")
+            if key.strip() in out:
+                raise LawkitError(f"{what} gives {key.strip()!r} twice (in {part!r}); give each "
+                                  f"name once")
+            if numeric and not value.strip().isascii():
+                raise LawkitError(f"{what}: {value.strip()!r} is not a number (write digits "
+                                  f"0-9; in {part!r})")
             if numeric:
                 try:
                     out[key.strip()] = float(value)

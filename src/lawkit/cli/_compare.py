@@ -38,6 +38,10 @@ def resolve_laws(tokens: list[str]) -> list:
 
 
 def run(args) -> int:
+    if args.report:
+        from ..report import check_report_path
+
+        check_report_path(args.report)
     from ..compare import compare
 
     if len(args.items) < 2:

@@ -32,7 +32,13 @@ def default_points(fit, path, budget: str | None) -> list[dict]:
         raise LawkitError(f"give the budget's value: --at C=... ({path} records no budget "
                           f"range of its data)" if budget is None else
                           "with --budget, give its value: --at C=...")
-    name = next(n for n in law.budgets if n in ranges)
+    name = next((n for n in law.budgets if n in ranges), None)
+    if name is None:
+        raise LawkitError(f"give the budget's value: --at C=... ({path} records no range of "
+                          f"law {law.name!r}'s budgets {', '.join(law.budgets) or '(none)'})")
+    if not (ranges[name][0] > 0):
+        raise LawkitError(f"give the budget's value: --at {name}=... ({path} records a range of "
+                          f"{name} that is not positive: {ranges[name]})")
     lo, hi = (math.log(x) for x in ranges[name])
     return [{name: float(f"{math.exp(x):.3g}")} for x in (lo, (lo + hi) / 2, hi)]
 
@@ -41,10 +47,14 @@ def run(args) -> int:
     from ..analysis.ladder import compare_fits
     from ..fitting.saved import load_fit
 
+    if not 0 < args.level < 1:
+        raise LawkitError(f"--level must be in (0, 1), not {args.level}")
     a, b = load_fit(args.fit_a), load_fit(args.fit_b)
     points = ([key_values([item], "--at") for item in args.at] if args.at
               else default_points(a, args.fit_a, args.budget))
     over = [v.strip() for v in args.over.split(",") if v.strip()] if args.over else None
+    if over is not None and len(set(over)) != len(over):
+        raise LawkitError(f"--over {args.over!r} names an input twice")
     result = compare_fits(a, b, points, budget=args.budget, over=over, minimize=args.minimize,
                           level=args.level)
     if args.json:

@@ -43,12 +43,17 @@ def add_arguments(p) -> None:
 
 def budgets(text: str) -> list[float]:
     """``"1e19,1e20"`` or ``"1e19:1e21:5"`` (5 log-spaced values) → budget values."""
+    from ..analysis.design import MAX_GRID_BUDGETS
+
     try:
         if ":" in text:
             lo, hi, count = text.split(":")
             lo, hi, count = float(lo), float(hi), int(count)
             if not (lo > 0 and hi >= lo and count >= 1):
                 raise ValueError
+            if count > MAX_GRID_BUDGETS:
+                raise LawkitError(f"--isoflop-grid {text!r}: {count} budgets; at most "
+                                  f"{MAX_GRID_BUDGETS}")
             values = np.logspace(math.log10(lo), math.log10(hi), count).tolist()
         else:
             values = [float(v) for v in text.split(",") if v.strip()]
@@ -79,7 +84,11 @@ def run(args) -> int:
         candidates = isoflop_grid(fit, budgets(args.isoflop_grid), points=args.grid_points,
                                   width=args.grid_width, budget=budget)
         if args.grid_out:
-            candidates.to_csv(args.grid_out, index=False)
+            try:
+                candidates.to_csv(args.grid_out, index=False)
+            except OSError as err:
+                raise LawkitError(f"--grid-out: cannot write {args.grid_out}: "
+                                  f"{err.strerror or err}") from None
     else:
         candidates = args.candidates
     result = design(fit, target=args.target, candidates=candidates, n=args.n, cost=cost,

@@ -34,17 +34,47 @@ def add_arguments(p) -> None:
                         "(Approach 2) of the same data")
 
 
+MAX_STARTS = 100_000  # random starts of one fit (the default grid has a few thousand)
+MAX_BOOTSTRAP = 100_000
+
+
 def parse_starts(text: str):
     if text == "grid":
         return "grid"
     try:
-        return int(text)
+        n = int(text)
     except ValueError:
         raise LawkitError(f"--starts must be 'grid' or an integer, not {text!r}") from None
+    if n > MAX_STARTS:
+        raise LawkitError(f"--starts {n}: at most {MAX_STARTS} random starts")
+    return n
+
+
+def check_outputs(args) -> None:
+    """The files a fit will write, checked before the fit runs (no fit lost to a typo)."""
+    from pathlib import Path
+
+    if not 0 <= args.bootstrap <= MAX_BOOTSTRAP:
+        raise LawkitError(f"--bootstrap must be between 0 and {MAX_BOOTSTRAP}, not "
+                          f"{args.bootstrap}")
+    for option, path in (("--out", args.out), ("--save", args.save)):
+        if path is None:
+            continue
+        p = Path(path)
+        if p.is_dir():
+            raise LawkitError(f"{option} {path}: is a directory, not a file")
+        if not p.parent.is_dir():
+            raise LawkitError(f"{option} {path}: no directory {p.parent}")
+    if args.report:
+        from ..report import check_report_path
+
+        check_report_path(args.report)
 
 
 def run(args) -> int:
     from ..fitting import fit
+
+    check_outputs(args)
 
     law = pick_law(args.law, args.law_name)
     result = fit(law, args.data, mapping=key_values(args.map, "--map", numeric=False),
@@ -60,8 +90,11 @@ def run(args) -> int:
         save_fit(result, args.save, data=args.data, weights=args.weights)
     payload = result.to_dict()
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, indent=2)
+        try:
+            with open(args.out, "w", encoding="utf-8") as fh:
+                json.dump(payload, fh, indent=2)
+        except OSError as err:
+            raise LawkitError(f"--out {args.out}: cannot write it: {err.strerror or err}") from None
     if args.isoflop:
         from ..analysis.crosscheck import crosscheck
 

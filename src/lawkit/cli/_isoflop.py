@@ -87,6 +87,10 @@ def emit(result, args, extra: dict | None = None, extra_text: str = "") -> None:
 
 
 def run(args) -> int:
+    if args.report:
+        from ..report import check_report_path
+
+        check_report_path(args.report)
     from ..analysis.isoflop import isoflop
 
     mapping = key_values(args.map, "--map", numeric=False)

@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from ..errors import LawkitError
+from ..errors import LawkitError, did_you_mean
 from ._common import key_values, pick_law
 
 
@@ -47,10 +47,12 @@ def load_values(text: str | None):
     if path.suffix == ".json" or path.exists():
         if not path.exists():
             raise LawkitError(f"no such fit file: {path}")
+        if path.is_dir():
+            raise LawkitError(f"--values {path}: a directory, not a fit file or value set")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return {k: float(v) for k, v in data["params"].items() if "[" not in k}
-        except (ValueError, KeyError, TypeError) as err:
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as err:
             raise LawkitError(f"{path} is not a 'lawkit fit --json' result ({err})") from None
     return text
 
@@ -88,9 +90,21 @@ def run(args) -> int:
     values = fit if fit is not None else load_values(args.values)
     if fit is None and not isinstance(values, (str, dict, type(None))):
         fit = values  # --values FIT
+    if args.level is not None and not 0 < args.level < 1:
+        raise LawkitError(f"--level must be in (0, 1), not {args.level}")
     at = key_values(args.at, "--at")
+    budget_name = args.budget.partition("=")[0].strip() if args.budget else None
+    known = [*law.inputs, *law.budgets, *([budget_name] if budget_name else [])]
+    for name in at:
+        if name not in known:
+            hint = did_you_mean(name, known)
+            raise LawkitError(f"--at {name}=...: {name!r} is neither an input nor a budget of "
+                              f"law {law.name!r} (inputs: {', '.join(law.inputs)}; budgets: "
+                              f"{', '.join(law.budgets) or 'none'})" + (f"; {hint}" if hint else ""))
     over = ([v.strip() for v in args.over.split(",") if v.strip()] if args.over
             else default_over(law, args.budget, at))
+    if len(set(over)) != len(over):
+        raise LawkitError(f"--over {args.over!r} names an input twice")
     result = optimum(law, minimize=args.minimize, over=over, budget=args.budget, at=at,
                      values=values, method=args.method, integer=args.integer)
     dist = None

@@ -42,7 +42,7 @@ def run(args) -> int:
     if args.json:
         print(json.dumps({"fit": args.fit, "law": fit.law.name, **pred.to_dict()}, indent=2))
         return 0
-    pct = f"{100 * pred.level:g}%"
+    pct = f"{100 * pred.level:.10g}%"
     print(f"{pred.output} predicted by {fit.law.name} (fit {args.fit}); {pct} intervals: "
           f"{pred.interval}")
     names = list(pred.inputs)

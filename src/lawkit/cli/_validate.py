@@ -40,6 +40,10 @@ def _law(token: str):
 
 
 def run(args) -> int:
+    if args.report:
+        from ..report import check_report_path
+
+        check_report_path(args.report)
     from ..validation import validate
     from ..validation.report import figures
 

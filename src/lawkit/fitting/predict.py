@@ -22,7 +22,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ..errors import DataError, FitError
+from ..errors import DataError, FitError, did_you_mean
 
 __all__ = ["Prediction", "predict_interval"]
 
@@ -79,6 +79,13 @@ def _frame(fit, data, at):
         return read_table(data)
     mapping = dict(fit.mapping)
     used = {s.name for s in fit.law.expr.free_symbols}
+    known = [*fit.law.inputs, *([fit.settings["group"]] if fit.settings.get("group") else [])]
+    unknown = [k for k in at if k not in known]
+    if unknown:
+        hint = did_you_mean(unknown[0], known)
+        raise DataError(f"at names {', '.join(map(repr, unknown))}, not an input of law "
+                        f"{fit.law.name!r} (inputs: {', '.join(fit.law.inputs)})"
+                        + (f"; {hint}" if hint else ""))
     missing = [n for n in fit.law.inputs if n in used and n not in at]
     if missing:
         raise DataError(f"at lacks value(s) for input(s) {', '.join(missing)} of law "
@@ -112,6 +119,32 @@ def _inputs(fit, frame) -> dict[str, np.ndarray]:
     law, mapping = fit.law, dict(fit.mapping)
     used = {s.name for s in law.expr.free_symbols}
     return {n: column(frame, n, mapping.get(n, n), "input") for n in law.inputs if n in used}
+
+
+def _where(rows: np.ndarray, at: bool) -> str:
+    shown = ", ".join(str(i + 1 if at else i) for i in rows[:5])
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    return (f"point(s) {shown}{more} of at (1-based)" if at
+            else f"row(s) {shown}{more} of the data")
+
+
+def _check_domain(fit, inputs, source: str) -> None:
+    """Inputs the law needs positive (non-integer powers, logs) or non-zero (negative
+    integer powers): an error naming the input and the rows, as for the fit's data."""
+    from .data import _domain
+
+    mapping = dict(fit.mapping)
+    for name, kind in _domain(fit.law).items():
+        if name not in inputs:
+            continue
+        x = np.asarray(inputs[name], dtype=float)
+        bad = np.flatnonzero((x <= 0) if kind == "positive" else (x == 0))
+        if len(bad):
+            col = mapping.get(name, name)
+            what = "zero or negative" if kind == "positive" else "zero"
+            label = f"input {name!r}" if source == "at" else f"column {col!r} (input {name!r})"
+            raise DataError(f"{label} is {what} at {_where(bad, source == 'at')}, but law "
+                            f"{fit.law.name!r} needs it {kind}")
 
 
 def _bootstrap_values(fit, inputs, codes) -> tuple[np.ndarray, int]:
@@ -210,7 +243,13 @@ def predict_interval(fit, data=None, *, at: Mapping | None = None, level: float 
         raise DataError(f"group column {fit.settings['group']!r} has level(s) the fit never "
                         f"saw: {sorted(set(frame[fit.settings['group']][codes < 0].tolist()))}")
     inputs = _inputs(fit, frame)
-    estimate = np.asarray(fit.predict(frame), dtype=float) * np.ones(len(frame))
+    _check_domain(fit, inputs, "at" if data is None else "data")
+    with np.errstate(all="ignore"):
+        estimate = np.asarray(fit.predict(frame), dtype=float) * np.ones(len(frame))
+    if not np.isfinite(estimate).all():
+        bad = np.flatnonzero(~np.isfinite(estimate))
+        raise DataError(f"{fit.law.name}'s {fit.law.output.name} is not finite at "
+                        f"{_where(bad, data is None)} (inputs outside the law's domain?)")
     n_draws = 0
     if use == "bootstrap":
         values, n_draws = _bootstrap_values(fit, inputs, codes)

@@ -243,6 +243,8 @@ def is_saved_fit(path) -> bool:
 
 def _read(path) -> tuple[dict, zipfile.ZipFile]:
     path = Path(path)
+    if path.is_dir():
+        raise SavedFitError(f"{path} is a directory, not a saved fit")
     if not path.is_file():
         raise SavedFitError(f"no such saved fit: {path}")
     try:
@@ -268,7 +270,31 @@ def _read(path) -> tuple[dict, zipfile.ZipFile]:
                             f"{manifest.get('lawkit_version')}; this lawkit reads format "
                             f"{FORMAT_VERSION} and older: upgrade lawkit")
     _check_version(path, manifest.get("lawkit_version"))
+    problem = _provenance_problem(manifest.get("data"))
+    if problem:
+        z.close()
+        raise SavedFitError(f"{path}: corrupt saved fit (its data provenance {problem})")
     return manifest, z
+
+
+def _provenance_problem(data) -> str:
+    """Why ``data`` (a manifest's provenance) is malformed, or ``""``."""
+    if data is None:
+        return ""
+    if not isinstance(data, dict):
+        return "is not a record"
+    for key in ("ranges", "budget_ranges"):
+        ranges = data.get(key)
+        if ranges is None:
+            continue
+        if not isinstance(ranges, dict):
+            return f"{key!r} is not a table"
+        for name, pair in ranges.items():
+            if not (isinstance(pair, list) and len(pair) == 2 and all(_real(v) for v in pair)
+                    and math.isfinite(pair[0]) and math.isfinite(pair[1])
+                    and pair[0] <= pair[1]):
+                return f"{key!r} has {pair!r} for {name!r}, not a range [low, high]"
+    return ""
 
 
 def _check_version(path, written: str | None) -> None:
@@ -335,6 +361,69 @@ def load_fit(path):
     if unknown:
         raise SavedFitError(f"{path}: fields {', '.join(unknown)} are unknown to this lawkit")
     try:
-        return FitResult(law=law, **fields)
+        result = FitResult(law=law, **fields)
     except TypeError as err:
         raise SavedFitError(f"{path}: corrupt saved fit ({err})") from None
+    _check_fields(path, result)
+    return result
+
+
+def _real(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(
+        x, (bool, np.bool_))
+
+
+def _check_fields(path, r) -> None:
+    """The rebuilt result has the shapes and types every consumer relies on: each of the
+    law's parameters a finite number, ``labels`` among them, a k×k covariance, …"""
+    from .result import Goodness, Status
+
+    def bad(field: str, why: str):
+        raise SavedFitError(f"{path}: corrupt saved fit (field {field!r} {why})")
+
+    law = r.law
+    if not isinstance(r.params, Mapping) or not all(isinstance(k, str) for k in r.params):
+        bad("params", "is not a table of parameter values")
+    per_group = r.settings.get("per_group") if isinstance(r.settings, Mapping) else None
+    for name in law.params:
+        if name not in r.params and not (per_group and name in per_group):
+            bad("params", f"lacks parameter {name!r} of law {law.name!r}")
+    for name, v in r.params.items():
+        if not _real(v) or not math.isfinite(float(v)):
+            bad("params", f"holds {v!r} for {name!r}, not a finite number")
+    if isinstance(r.n, bool) or not isinstance(r.n, int) or r.n < 1:
+        bad("n", f"is {r.n!r}, not a positive row count")
+    if isinstance(r.k, bool) or not isinstance(r.k, int) or r.k < 0:
+        bad("k", f"is {r.k!r}, not a parameter count")
+    if not isinstance(r.labels, tuple) or any(lab not in r.params for lab in r.labels):
+        bad("labels", "names parameters the fit does not hold")
+    for name in ("residuals", "covariance"):
+        a = getattr(r, name)
+        if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
+            bad(name, "is not a float array")
+    if r.residuals.ndim != 1:
+        bad("residuals", f"has shape {r.residuals.shape}, not one value per row")
+    if r.covariance.shape != (len(r.labels), len(r.labels)):
+        bad("covariance", f"has shape {r.covariance.shape}, not {len(r.labels)}×{len(r.labels)} "
+                          f"(one row per fitted coordinate)")
+    if not isinstance(r.status, Status):
+        bad("status", f"is {r.status!r}")
+    if not isinstance(r.goodness, Goodness):
+        bad("goodness", "is not a goodness-of-fit record")
+    if not _real(r.ci_level) or not 0 < r.ci_level < 1:
+        bad("ci_level", f"is {r.ci_level!r}, not a level in (0, 1)")
+    for name in ("stderr", "ci", "transforms", "settings", "mapping", "bootstrap"):
+        if not isinstance(getattr(r, name), Mapping):
+            bad(name, "is not a table")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in r.mapping.items()):
+        bad("mapping", "is not a table of names to columns")
+    lengths = set()
+    for name, draws in r.bootstrap.items():
+        if not isinstance(draws, np.ndarray) or draws.ndim != 1 or draws.dtype.kind != "f":
+            bad("bootstrap", f"holds {type(draws).__name__} for {name!r}, not a 1-D float array")
+        lengths.add(len(draws))
+    if len(lengths) > 1:
+        bad("bootstrap", "holds draws of different lengths")
+    if not isinstance(r.group_levels, tuple) or not isinstance(r.warnings, tuple):
+        bad("group_levels" if not isinstance(r.group_levels, tuple) else "warnings",
+            "is not a list")

@@ -75,11 +75,45 @@ def _text(obj) -> str:
         return obj.report()
 
 
+REPORT_SUFFIXES = (".html", ".htm", ".md", ".markdown")
+
+
+def check_report_path(path: str | Path) -> Path:
+    """``path`` as a report file: a ``.html``/``.md`` name that is not a directory and whose
+    parent is (or can be made) a directory; else a :class:`~lawkit.errors.LawkitError`
+    naming ``--report`` (checked before any work, so that no fit is lost to a typo)."""
+    from ..errors import LawkitError
+
+    path = Path(path)
+    if path.suffix.lower() not in REPORT_SUFFIXES:
+        raise LawkitError(f"--report {path}: a report is .html (one self-contained page) or "
+                          f".md (Markdown with PNGs beside it), not {path.suffix or 'no suffix'!r}")
+    if path.is_dir():
+        raise LawkitError(f"--report {path}: is a directory; give a file name such as "
+                          f"{path / ('report' + path.suffix)}")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise LawkitError(f"--report {path}: {parent} is not a directory")
+    return path
+
+
 def write_report(path: str | Path, result, figures: Mapping[str, object], **html_options) -> Path:
     """Write a report of ``result`` (a fit, comparison, validation or IsoFLOP result, or
     plain text) with ``figures``: ``.html`` is one self-contained page (see
     :mod:`lawkit.report.html`), ``.md`` links PNGs written beside it."""
-    path = Path(path)
+    from ..errors import LawkitError
+
+    path = check_report_path(path)
+    try:
+        return _write_report(path, result, figures, **html_options)
+    except OSError as err:
+        raise LawkitError(f"--report {path}: cannot write it: {err.strerror or err}"
+                          + (f" ({err.filename})" if err.filename else "")) from None
+
+
+def _write_report(path: Path, result, figures, **html_options) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() in (".html", ".htm"):
         from .html import write_html

@@ -61,6 +61,30 @@ def _interval(vals: np.ndarray, level: float) -> tuple[float, float]:
     return (float(np.percentile(ok, q)), float(np.percentile(ok, 100 - q)))
 
 
+def _check_baseline(test, baseline: str, output: str, rows0: np.ndarray) -> None:
+    """Each compared row's own full-precision loss: a positive finite number, in a column
+    other than the output; errors name the rows as they are in the data."""
+    if baseline == output:
+        raise ValidationError(f"baseline: {baseline!r} is the output column itself; name the "
+                              f"column of each model's full-precision loss (e.g. val_loss_train)")
+    raw = test[baseline]
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        raise ValidationError(f"baseline: column {baseline!r} holds true/false values, not losses")
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(values) & (values > 0))
+    if bad.any():
+        shown = ", ".join(str(int(i)) for i in rows0[bad][:5])
+        more = f" and {int(bad.sum()) - 5} more" if bad.sum() > 5 else ""
+        raise ValidationError(f"baseline: column {baseline!r} is not a positive finite loss in "
+                              f"{int(bad.sum())} row(s) of the data ({shown}{more}; 0-based, "
+                              f"as read): e.g. {_shown(raw[bad].iloc[0])}")
+
+
+def _shown(v) -> str:
+    return repr(v) if isinstance(v, str) else f"{float(v):g}" if isinstance(
+        v, (int, float, np.number)) else repr(v)
+
+
 @in_double_precision
 def validate(law, data, *, term: str, reference: str | None = None,
              by: Sequence[str] | None = None, mapping: Mapping[str, str] | None = None,
@@ -84,8 +108,10 @@ def validate(law, data, *, term: str, reference: str | None = None,
         if "ptq_method" in frame.columns and not any(
                 n in view.own_inputs for n in ("P_post",)):
             frame = frame[frame["ptq_method"] == "none"].reset_index(drop=True)
+    rows0 = np.arange(len(frame))  # each row's place in the table as read, for messages
     if where:
-        frame = frame[row_filter(frame, where, "where")].reset_index(drop=True)
+        keep = np.asarray(row_filter(frame, where, "where"), dtype=bool)
+        frame, rows0 = frame[keep].reset_index(drop=True), rows0[keep]
     if not view.own_inputs and not by:
         raise ValidationError(f"term {term!r} has no inputs of its own to group by; give by=")
     if not by:  # a relative term: by its own inputs; an additive one: by every input it has
@@ -114,6 +140,7 @@ def validate(law, data, *, term: str, reference: str | None = None,
         if against:
             raise ValidationError("against= scores alternatives against the reference fit; "
                                   "it cannot be combined with baseline=")
+        _check_baseline(test, baseline, mapping.get(out, out), rows0[~np.asarray(ref)])
         view = view.paired
         law, mapping = view.law, {**mapping, BASELINE: baseline}
 
