@@ -140,8 +140,8 @@ def validate(law, data, *, term: str, reference: str | None = None,
         if against:
             raise ValidationError("against= scores alternatives against the reference fit; "
                                   "it cannot be combined with baseline=")
-        _check_baseline(test, baseline, mapping.get(out, out), rows0[~np.asarray(ref)])
         view = view.paired
+        _check_baseline(test, baseline, mapping.get(out, out), rows0[~np.asarray(ref)])
         law, mapping = view.law, {**mapping, BASELINE: baseline}
 
     # 1. reference fit (bootstrap draws feed the measured intervals)
