@@ -156,3 +156,15 @@ def test_300k_rows_default_starts_in_bounded_memory():
     assert alpha == pytest.approx(0.34, rel=0.01)
     assert peak_mib < 2048
     json.dumps({"peak_mib": peak_mib})
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"bootstrap": -5}, "bootstrap must be"), ({"bootstrap": 2.5}, "bootstrap must be"),
+    ({"bootstrap": 10**9}, "bootstrap must be"), ({"starts": 10**8}, "starts must be"),
+    ({"starts": 0}, "starts must be")])
+def test_api_refuses_bad_resample_and_start_counts(kwargs, message):
+    law = lawkit.load("chinchilla")["chinchilla"]
+    from lawkit.examples import path
+
+    with pytest.raises(lawkit.LawkitError, match=message):
+        lawkit.fit(law, path("gadre_overtraining"), **kwargs)

@@ -22,6 +22,8 @@ from .result import FitResult, Goodness, Status
 
 __all__ = ["fit", "FitResult", "Goodness", "Status"]
 
+MAX_RESAMPLES = 100_000  # bootstrap resamples / random starts one call may ask for
+
 
 def clustered_residuals(frame, residuals: np.ndarray, weights: np.ndarray, used: set,
                         threshold: float = 0.5) -> tuple[str, ...]:
@@ -90,6 +92,14 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
         raise FitError(f"space must be 'log' or 'linear', not {space!r}")
     if per_group and group is None:
         raise FitError("per_group parameters need a group column (group=...)")
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or not (
+            0 <= bootstrap <= MAX_RESAMPLES):
+        raise FitError(f"bootstrap must be a whole number of resamples in 0..{MAX_RESAMPLES}, "
+                       f"not {bootstrap!r}")
+    if isinstance(starts, (int, np.integer)) and not isinstance(starts, bool) and not (
+            1 <= starts <= MAX_RESAMPLES):
+        raise FitError(f"starts must be a number of random starts in 1..{MAX_RESAMPLES}, "
+                       f"not {starts!r}")
     n_slots_guess = len([n for n in law.free_params if n not in (fix or {})])
     data = prepare(law, data, mapping=mapping, space=space, weights=weights, group=group,
                    n_params=n_slots_guess)
