@@ -208,3 +208,12 @@ def test_report_path_check_keeps_directory(tmp_path):
     assert (tmp_path / "r.html").is_dir()
     assert check_report_path(tmp_path / "new" / "r.md").suffix == ".md"
     shutil.rmtree(tmp_path / "r.html")
+
+
+def test_optimum_with_a_budget_no_positive_inputs_meet(capsys):
+    """C = −6·N·D has a complex closed form; the answer is an error naming the budget."""
+    code = main(["optimum", "chinchilla", "--values", "hoffmann2022", "--budget",
+                 "C = -6*N*D", "--at", "C=1e22", "--over", "N,D"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and "ImaginaryUnit" not in err
+    assert "budget C = -6*D*N" in err

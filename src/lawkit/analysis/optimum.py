@@ -165,8 +165,8 @@ def optimum(law, minimize: str | None = None, over: Sequence[str] = (), budget: 
 # ---- the two methods
 def _analytic(problem: Reduced, params, at, env) -> Optimum | None:
     closed = problem.closed_form
-    if closed is None:
-        return None
+    if closed is None or any(e.has(sp.I) for e in closed.values()):
+        return None  # no real closed form (e.g. a budget no positive inputs meet): numeric
     v = problem.free[0]
     from ..backends.numpy import evaluate
 
@@ -197,7 +197,11 @@ def _numeric(problem: Reduced, at, env) -> Optimum:
     f = np.where(np.isfinite(sol.f) & sol.converged, sol.f, np.inf)
     best = int(np.argmin(f))
     if not np.isfinite(f[best]):
-        raise AnalysisError("the numeric search found no minimum (non-finite target everywhere)")
+        budget = (f"; check that positive {', '.join(problem.over)} can meet the budget "
+                  f"{problem.budget_name} = {problem.budget_expr}" if problem.budget_expr
+                  is not None else "")
+        raise AnalysisError("the numeric search found no minimum (non-finite target "
+                            f"everywhere{budget})")
     u = sol.u[best]
     if np.any(np.abs(u) > 200):
         raise AnalysisError(f"no stationary point in range: the optimum runs off to "
