@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .solve import _LAM0 as _LAM0_FIT
-from .solve import _LAM_MAX, _LAM_MIN, _newton_step
+from .solve import _LAM_MAX, _LAM_MIN, _newton_step, saddle_free
 
 _ELEMENTS = 1 << 24  # per batch: resamples × rows × (parameters + 4) kept under ~128 MB
 _BLOCK = 4           # iterations per compiled call (progress is reported between calls)
@@ -82,12 +82,7 @@ def _local(residual, rho, u, c, Hr0, args):
 
 def _step(g, H, lam):
     """Saddle-free damped Newton step and the undamped Newton decrement gᵀ|H|⁻¹g."""
-    H = jnp.where(jnp.isfinite(H), H, 0.0)
-    w, q = jnp.linalg.eigh(0.5 * (H + H.T))
-    aw = jnp.abs(w)
-    scale = jnp.mean(aw) + 1e-300
-    qg = q.T @ g
-    base = jnp.maximum(aw, 1e-14 * jnp.max(aw))
+    q, qg, base, scale = saddle_free(H, g)
     newton = -q @ (qg / base)
     return -q @ (qg / (base + lam * scale)), newton, jnp.sum(qg * qg / base)
 

@@ -41,17 +41,21 @@ class Solution:
 _TRIALS = jnp.array([0.0, 0.1, 1.0, 10.0, 100.0])  # damping multipliers tried per step
 
 
+def saddle_free(h, g):
+    """H = Q·diag(w)·Qᵀ made positive: (Q, Qᵀg, max(|w|, 1e-14·max|w|), mean|w|), so that a
+    damped step is −Q·(Qᵀg/(base + λ·scale)) (non-finite Hessian entries count as 0)."""
+    h = jnp.where(jnp.isfinite(h), h, 0.0)
+    w, q = jnp.linalg.eigh(0.5 * (h + h.T))
+    aw = jnp.abs(w)
+    return q, q.T @ g, jnp.maximum(aw, 1e-14 * jnp.max(aw)), jnp.mean(aw) + 1e-300
+
+
 def _newton_step(fun: Callable, u, f, lam, args):
     """One damped Newton iteration: five damping levels are tried along the same
     eigen-decomposition (cheap: function values only) and the best one is kept."""
     grad = jax.grad(fun)
     h, g = jax.jacfwd(lambda v: (grad(v, *args),) * 2, has_aux=True)(u)  # Hessian and gradient
-    h = jnp.where(jnp.isfinite(h), h, 0.0)
-    w, q = jnp.linalg.eigh(0.5 * (h + h.T))
-    aw = jnp.abs(w)
-    scale = jnp.mean(aw) + 1e-300
-    qg = q.T @ g
-    base = jnp.maximum(aw, 1e-14 * jnp.max(aw))
+    q, qg, base, scale = saddle_free(h, g)
     lams = lam * _TRIALS
     steps = jax.vmap(lambda lm: -q @ (qg / (base + lm * scale)))(lams)
     fs = jax.vmap(lambda st: fun(u + st, *args))(steps)
