@@ -34,11 +34,9 @@ def add_arguments(p) -> None:
                         "(Approach 2) of the same data")
 
 
-MAX_STARTS = 100_000  # random starts of one fit (the default grid has a few thousand)
-MAX_BOOTSTRAP = 100_000
-
-
 def parse_starts(text: str):
+    from ..fitting import MAX_STARTS  # the API's own limit, named here by its flag
+
     if text == "grid":
         return "grid"
     try:
@@ -53,6 +51,8 @@ def parse_starts(text: str):
 def check_outputs(args) -> None:
     """The files a fit will write, checked before the fit runs (no fit lost to a typo)."""
     from pathlib import Path
+
+    from ..fitting import MAX_BOOTSTRAP  # the API's own limit, named here by its flag
 
     if not 0 <= args.bootstrap <= MAX_BOOTSTRAP:
         raise LawkitError(f"--bootstrap must be between 0 and {MAX_BOOTSTRAP}, not "

@@ -22,7 +22,8 @@ from .result import FitResult, Goodness, Status
 
 __all__ = ["fit", "FitResult", "Goodness", "Status"]
 
-MAX_RESAMPLES = 100_000  # bootstrap resamples / random starts one call may ask for
+MAX_STARTS = 100_000  # random starts of one fit (the default grid has a few thousand)
+MAX_BOOTSTRAP = 100_000  # bootstrap resamples of one fit
 
 
 def clustered_residuals(frame, residuals: np.ndarray, weights: np.ndarray, used: set,
@@ -93,12 +94,12 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
     if per_group and group is None:
         raise FitError("per_group parameters need a group column (group=...)")
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or not (
-            0 <= bootstrap <= MAX_RESAMPLES):
-        raise FitError(f"bootstrap must be a whole number of resamples in 0..{MAX_RESAMPLES}, "
+            0 <= bootstrap <= MAX_BOOTSTRAP):
+        raise FitError(f"bootstrap must be a whole number of resamples in 0..{MAX_BOOTSTRAP}, "
                        f"not {bootstrap!r}")
     if isinstance(starts, (int, np.integer)) and not isinstance(starts, bool) and not (
-            1 <= starts <= MAX_RESAMPLES):
-        raise FitError(f"starts must be a number of random starts in 1..{MAX_RESAMPLES}, "
+            1 <= starts <= MAX_STARTS):
+        raise FitError(f"starts must be a number of random starts in 1..{MAX_STARTS}, "
                        f"not {starts!r}")
     n_slots_guess = len([n for n in law.free_params if n not in (fix or {})])
     data = prepare(law, data, mapping=mapping, space=space, weights=weights, group=group,
