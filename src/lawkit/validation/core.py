@@ -8,18 +8,18 @@
    draws of the reference fit combined with row resampling within the group (seeds).
 3. Predicted term: the term's own parameters fitted with the rest held at the reference fit
    (``params``), and jointly with everything (``params_joint``).
+4. Verdict: an F-test of the term's form against the saturated alternative (one free
+   factor — or, for an additive term, one free value — per group), both least squares on
+   log loss with the rest held at the reference fit; and, for a relative term, the slope
+   of log(N_eff/N) on log N within groups.  ``consistent`` iff p ≥ 0.05 and the slope's
+   interval contains 0.
+
 With ``baseline=COL`` (an additive term only) every row is paired with its own
 full-precision loss (the same model before post-training quantization): the measured term
 is ``L − L_baseline``, the fitted form is ``L = L_baseline + term``, and the reference fit
 serves the joint fit only.  The measured intervals then come from the pooled within-group
 (seed) scatter, and a group of one run is allowed where other groups are replicated: the
 F-test is the classical lack-of-fit test, its pure error from the replicated groups.
-
-4. Verdict: an F-test of the term's form against the saturated alternative (one free
-   factor — or, for an additive term, one free value — per group), both least squares on
-   log loss with the rest held at the reference fit; and, for a relative term, the slope
-   of log(N_eff/N) on log N within groups.  ``consistent`` iff p ≥ 0.05 and the slope's
-   interval contains 0.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..backends.jax import in_double_precision
-from .result import GroupRow, TermTest, Validation
+from .result import GroupRow, Validation
 from .rows import read_data, row_filter
 from .stats import f_test, group_means, saturated_ssr, slope_within_groups
 from .term import BASELINE, TermView, ValidationError
@@ -193,7 +193,9 @@ def validate(law, data, *, term: str, reference: str | None = None,
                    else (math.nan, math.nan) for g in range(len(levels))]
     if baseline is not None:
         own = [by.index(mapping.get(n, n)) for n in view.own_inputs if mapping.get(n, n) in by]
-        strata = np.array([hash(tuple(lv[i] for i in own)) for lv in levels])
+        stratum = [tuple(lv[i] for i in own) for lv in levels]  # the group's precision
+        codes = {k: c for c, k in enumerate(dict.fromkeys(stratum))}
+        strata = np.array([codes[k] for k in stratum])
         measured_ci = _pooled_intervals(ratio, index, measured, level, strata)
 
     # 3. predicted: the term's parameters with the rest held, and jointly
