@@ -122,24 +122,13 @@ def _build(law, target_name, target, over, budget_name, budget_expr) -> Reduced:
     if budget_expr is None:
         return Reduced(law, target_name, target, over, None, None, reduced=target)
     B = plain_symbol(budget_name)
-    complex_for = []
     for v in reversed(over):
         x = law.symbol(v)
         if x in budget_expr.free_symbols:
             sol = solve_for(budget_expr - B, x)
-            if sol is None:
-                continue
-            reduced = target.xreplace({x: sol})
-            if sol.has(sp.I) or reduced.has(sp.I):
-                complex_for.append(v)
-                continue
-            return Reduced(law, target_name, target, over, budget_name, budget_expr, v, sol,
-                           reduced=reduced)
-    if complex_for:
-        raise AnalysisError(f"the budget {budget_name} = {budget_expr} makes "
-                            f"{', '.join(complex_for)} negative or complex for a positive "
-                            f"{budget_name} (the law then has no real value); a budget must "
-                            f"keep every input positive")
+            if sol is not None and not sol.has(sp.I):
+                return Reduced(law, target_name, target, over, budget_name, budget_expr, v, sol,
+                               reduced=target.xreplace({x: sol}))
     raise AnalysisError(f"cannot solve the budget {budget_name} = {budget_expr} for any of "
                         f"{', '.join(over)}")
 
