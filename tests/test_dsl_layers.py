@@ -91,3 +91,39 @@ def test_the_grammar_is_strict():
     strict = parser(_POSTLEX, strict=True)
     text = "law t:\n    inputs N\n    params a > 0\n    L = a*N^-0.5\n"
     assert strict.parse(text) == parser(_POSTLEX).parse(text)
+
+
+def test_the_shipped_parse_table_is_current_and_parses_like_the_grammar():
+    """_parse_table.py (loaded in ms instead of a second of LALR analysis) was generated
+    from this grammar and gives the same trees and the same syntax errors."""
+    import hashlib
+    from pathlib import Path
+
+    import lark
+
+    from lawkit.dsl import _grammar
+    from lawkit.dsl._to_ast import _POSTLEX, normalize
+
+    from lawkit.dsl import _parse_table
+
+    assert _parse_table.GRAMMAR_SHA256 == hashlib.sha256(
+        _grammar.grammar_text().encode()).hexdigest(), "run lawkit.dsl._grammar.write_table()"
+    shipped = _grammar._from_table(_POSTLEX)
+    assert shipped is not None and _grammar.parser(_POSTLEX) is not None
+    built = lark.Lark(_grammar.grammar_text(), **_grammar._options(_POSTLEX, False))
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(root.glob("laws/*.law")) + sorted(root.glob("examples/**/*.law"))
+    assert len(files) >= 5
+    for f in files:
+        text = normalize(f.read_text(encoding="utf-8"), str(f))
+        assert shipped.parse(text) == built.parse(text), f
+    for bad in ("law t:\n    inputs N\n    L = a*/N\n", "law t:\n    params a >\n",
+                "law :\n", "law t:\n    L = (a\n"):
+        errors = []
+        for p in (shipped, built):
+            try:
+                p.parse(normalize(bad, "<t>"))
+            except lark.exceptions.UnexpectedInput as err:
+                errors.append((type(err), err.line, err.column,
+                               sorted(getattr(err, "expected", None) or ())))
+        assert len(errors) == 2 and errors[0] == errors[1], bad

@@ -7,6 +7,7 @@ passes it, so ``lawkit.parse(text)`` can say ``law x extends chinchilla``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -39,6 +40,23 @@ def library_index():
     return MappingProxyType(out)
 
 
+class _Library(Mapping):
+    """:func:`library_index`, parsed on first use: a file that extends nothing outside
+    itself never parses the library."""
+
+    def __getitem__(self, name):
+        return library_index()[name]
+
+    def __iter__(self):
+        return iter(library_index())
+
+    def __len__(self):
+        return len(library_index())
+
+
+LIBRARY = _Library()
+
+
 def library_law_names() -> list[str]:
     return list(library_index())
 
@@ -49,13 +67,12 @@ def parse(text: str, path: str = "<string>", *, target: str = "law", lookup=None
     >>> parse("law mine extends chinchilla:\\n    params E = 1.5\\n")["mine"].parent
     'chinchilla'
     """
-    return dsl.parse(text, path, target=target,
-                     lookup=library_index() if lookup is None else lookup)
+    return dsl.parse(text, path, target=target, lookup=LIBRARY if lookup is None else lookup)
 
 
 def parse_file(path: str | Path, *, lookup=None) -> dict:
     """:func:`lawkit.dsl.parse_file` with the library as the default ``lookup``."""
-    return dsl.parse_file(path, lookup=library_index() if lookup is None else lookup)
+    return dsl.parse_file(path, lookup=LIBRARY if lookup is None else lookup)
 
 
 def load(path_or_name: str | Path) -> dict:

@@ -54,8 +54,14 @@ def lookup(e: sp.Basic, table: Mapping[type, Callable], backend: str) -> Callabl
 
 
 def compile_expr(expr: sp.Expr, table: Mapping[type, Callable], xp: ModuleType,
-                 backend: str) -> Node:
-    """``expr`` → ``f(env)`` where ``env`` maps symbol names to arrays."""
+                 backend: str, positive: frozenset[str] = frozenset()) -> Node:
+    """``expr`` → ``f(env)`` where ``env`` maps symbol names to arrays.
+
+    ``positive`` names symbols the caller guarantees > 0 (a fit's checked data columns):
+    ``x^p`` with such a base and a non-numeric exponent is computed as ``e^(p·log x)``,
+    so ``log x`` of the data is shared by every evaluation and derivative instead of
+    recomputed inside ``pow`` (half the time of a Chinchilla fit).
+    """
     memo: dict[sp.Basic, Node] = {}
 
     def walk(e: sp.Basic) -> Node:
@@ -70,6 +76,10 @@ def compile_expr(expr: sp.Expr, table: Mapping[type, Callable], xp: ModuleType,
         elif isinstance(e, sp.Pow) and e.exp == sp.Rational(1, 2):
             base = walk(e.base)
             node = lambda env: xp.sqrt(base(env))  # noqa: E731
+        elif (isinstance(e, sp.Pow) and isinstance(e.base, sp.Symbol)
+              and e.base.name in positive and not e.exp.is_Number):
+            log_base, power = walk(sp.log(e.base, evaluate=False)), walk(e.exp)
+            node = lambda env: xp.exp(power(env) * log_base(env))  # noqa: E731
         elif isinstance(e, sp.Pow) and e.exp == -1:
             base = walk(e.base)
             node = lambda env: 1.0 / base(env)  # noqa: E731

@@ -43,7 +43,8 @@ def enable_compilation_cache(path: str | None = None) -> str | None:
     """Keep compiled XLA programs on disk so a new process does not compile the same fit
     again: ``path``, else ``$LAWKIT_CACHE_DIR``, else ``~/.cache/lawkit/jax``
     (``LAWKIT_CACHE_DIR=off`` disables).  This sets a process-wide JAX option; only the
-    ``lawkit`` command line calls it by itself.  Returns the directory used, or None."""
+    ``lawkit`` command line calls it by itself.  Traced programs go to ``<dir>/programs``
+    (:mod:`lawkit.backends.programs`).  Returns the directory used, or None."""
     where = path or os.environ.get("LAWKIT_CACHE_DIR",
                                    os.path.join(os.path.expanduser("~"), ".cache", "lawkit", "jax"))
     if where.lower() in ("", "0", "off", "none"):
@@ -51,20 +52,26 @@ def enable_compilation_cache(path: str | None = None) -> str | None:
     try:
         os.makedirs(where, exist_ok=True)
         jax.config.update("jax_compilation_cache_dir", where)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+        # every program, however quick to compile: a new process then compiles nothing
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     except (OSError, AttributeError):  # read-only home or an old JAX: compile every time
         return None
+    from . import programs
+
+    programs.use_directory(os.path.join(where, "programs"))
     return where
 
 
-def compile_expression(expr: sp.Expr) -> Callable:
+def compile_expression(expr: sp.Expr, positive: frozenset[str] = frozenset()) -> Callable:
     """``expr`` → ``f(env)`` with ``env`` a mapping of symbol name → array (float64 when
-    called under :func:`double_precision`)."""
-    node = compile_expr(expr, TABLE, jnp, "jax")
+    called under :func:`double_precision`); ``positive``: symbols known > 0 (see
+    :func:`lawkit.backends._walk.compile_expr`)."""
+    node = compile_expr(expr, TABLE, jnp, "jax", positive)
     return lambda env: jnp.asarray(node(env), dtype=jnp.float64)
 
 
-def compile_law(law) -> Callable[[Mapping[str, Array], Mapping[str, Array]], Array]:
+def compile_law(law, positive: frozenset[str] = frozenset()
+                ) -> Callable[[Mapping[str, Array], Mapping[str, Array]], Array]:
     """``law.expr`` → ``f(params, inputs)``; both are mappings from names to arrays."""
-    node = compile_expression(law.expr)
+    node = compile_expression(law.expr, positive)
     return lambda params, inputs: node({**inputs, **params})

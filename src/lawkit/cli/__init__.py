@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"lawkit.cli._{name.replace('-', '_')}")
         p = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(p)
+        p.add_argument("--verbose", action="store_true",
+                       help="print the time taken and the compile caches' hits on stderr")
         p.set_defaults(_run=module.run)
     return parser
 
@@ -62,11 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    report = None
     try:
         if args.command in JAX_COMMANDS:  # the CLI, not the library, opts in to the disk cache
             from ..backends.jax import enable_compilation_cache
 
-            enable_compilation_cache()
+            where = enable_compilation_cache()
+            if args.verbose:
+                report = _cache_report(args.command, where)
         return args._run(args) or 0
     except LawkitError as err:
         print(str(err), file=sys.stderr)
@@ -79,3 +84,35 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        if report is not None:
+            print(report(), file=sys.stderr)
+
+
+def _cache_report(command: str, where: str | None):
+    """Count XLA compile-cache hits/misses from now on; returns a function giving the line
+    ``--verbose`` prints (time since start, traced programs loaded/stored, XLA cache)."""
+    import time
+
+    import jax.monitoring
+
+    from ..backends import programs
+
+    t0 = time.perf_counter()
+    counts = {"/jax/compilation_cache/cache_hits": 0, "/jax/compilation_cache/cache_misses": 0}
+
+    def listen(event: str, **_):
+        if event in counts:
+            counts[event] += 1
+
+    jax.monitoring.register_event_listener(listen)
+
+    def line() -> str:
+        s = programs.STATS
+        hits, misses = counts.values()
+        bad = f", {s['rejected']} unreadable (replaced)" if s["rejected"] else ""
+        return (f"lawkit {command}: {time.perf_counter() - t0:.2f} s; cache "
+                f"{where or 'off'}: traced programs {s['loaded']} loaded, {s['exported']} "
+                f"traced and stored{bad}; XLA executables {hits} loaded from the cache, "
+                f"{misses} compiled")
+    return line

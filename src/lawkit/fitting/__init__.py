@@ -150,7 +150,8 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
     if throw and status is Status.max_iterations:
         raise FitError(f"fit of {law.name!r} did not converge: {status.value}")
 
-    natural = layout.natural(jnp.asarray(u_best), groups)
+    # in NumPy, like theta: no eager JAX dispatch (each costs a compile in a new process)
+    natural = layout.natural(np.asarray(u_best), None if groups is None else np.asarray(groups))
     params = {}
     for name in law.params:
         if name in layout.per_group:

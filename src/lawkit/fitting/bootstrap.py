@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..backends.programs import program
 from .solve import _LAM0 as _LAM0_FIT
 from .solve import _LAM_MAX, _LAM_MIN, _newton_step, saddle_free
 
@@ -87,8 +87,11 @@ def _step(g, H, lam):
     return -q @ (qg / (base + lam * scale)), newton, jnp.sum(qg * qg / base)
 
 
-@partial(jax.jit, static_argnums=(0, 1))
 def _iterate(residual, rho, n_iter, state, C, Hr0, args):
+    return program(_iterate_all, residual, rho)(n_iter, state, C, Hr0, args)
+
+
+def _iterate_all(residual, rho, n_iter, state, C, Hr0, args):
     """Up to ``n_iter`` damped-Newton iterations (start curvature) of every resample."""
     local = jax.vmap(lambda u, c: _local(residual, rho, u, c, Hr0, args))
 
@@ -119,8 +122,11 @@ def _iterate(residual, rho, n_iter, state, C, Hr0, args):
     return jax.lax.fori_loop(0, n_iter, body, state)
 
 
-@partial(jax.jit, static_argnums=(0,))
 def _iterate_exact(value, n_iter, state, C, args):
+    return program(_iterate_exact_all, value)(n_iter, state, C, args)
+
+
+def _iterate_exact_all(value, n_iter, state, C, args):
     """Up to ``n_iter`` iterations of the fit's own damped Newton (exact Hessian, five
     damping trials per step: :func:`lawkit.fitting.solve._newton_step`)."""
     def one(u, f, lam, it, done, c):
@@ -137,8 +143,11 @@ def _iterate_exact(value, n_iter, state, C, args):
     return u, f, g, H, lam, it, done
 
 
-@partial(jax.jit, static_argnums=(0, 1))
 def _start(residual, rho, u0, C, args):
+    return program(_start_all, residual, rho)(u0, C, args)
+
+
+def _start_all(residual, rho, u0, C, args):
     """Every resample's f, g, H at the common start u0 (shared per-row derivatives)."""
     X, y, groups, delta = args
 

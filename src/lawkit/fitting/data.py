@@ -112,6 +112,11 @@ def _domain(law) -> dict[str, str]:
     return need
 
 
+def positive_inputs(law) -> frozenset[str]:
+    """Inputs that :func:`check_inputs` guarantees > 0 in every row of a fit."""
+    return frozenset(n for n, kind in _domain(law).items() if kind == "positive")
+
+
 def check_inputs(law, inputs: Mapping[str, np.ndarray], frame: pd.DataFrame,
                  mapping: Mapping[str, str], weights: np.ndarray) -> tuple[str, ...]:
     """Errors for inputs outside the law's domain (naming the column and rows) or beyond

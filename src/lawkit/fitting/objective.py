@@ -40,16 +40,31 @@ def objective_for(law, loss: str, space: str, fix: tuple, per_group: tuple,
     return _CACHE[key]
 
 
+def _disk_key(law, key: tuple) -> str | None:
+    """The programs' key on disk: the law's content and the fit's shape, or None when the
+    law uses a user-registered function (its implementation has no fingerprint)."""
+    from ..backends._walk import heads
+    from ..backends.registry import IMPLEMENTATIONS
+
+    exprs = [law.expr, *(p.fixed for p in law.params.values() if p.fixed is not None)]
+    if any(h in IMPLEMENTATIONS for e in exprs for h in heads(e)):
+        return None
+    return repr(key)
+
+
 def _build(law, loss, space, fix, per_group, levels) -> Objective:
     import jax
     import jax.numpy as jnp
 
     from ..backends.jax import compile_law
+    from ..backends.programs import Program
     from .losses import check_loss, residuals
     from .params import Layout
 
+    from .data import positive_inputs
+
     layout = Layout(law, fix=dict(fix), per_group=per_group, levels=levels)
-    f = compile_law(law)
+    f = compile_law(law, positive=positive_inputs(law))  # prepare() refuses x ≤ 0 for these
     rho = check_loss(loss, 1.0)
 
     def residual(u, X, y, groups):
@@ -62,19 +77,23 @@ def _build(law, loss, space, fix, per_group, levels) -> Objective:
     def resid(theta, X, y, groups):
         return residuals(f(layout.natural(theta, groups, transformed=False), X), y, space)
 
-    @jax.jit
     def pointwise(theta, X, y, groups, delta):
         r = resid(theta, X, y, groups)
         return r, rho(r, delta)
 
-    @jax.jit
     def diagnostics(theta, w, X, y, groups, delta):
         def point(t):
             return rho(resid(t, X, y, groups), delta)
         H = jax.hessian(lambda t: jnp.sum(jnp.where(w > 0, w * point(t), 0.0)))(theta)
         return resid(theta, X, y, groups), H, jax.jacfwd(point)(theta)
 
-    return Objective(layout, value, diagnostics, pointwise, residual=residual, rho=rho)
+    key = _disk_key(law, (law.fingerprint, loss, space, fix, per_group, levels))
+    for fn in (value, residual):  # the solvers' programs are keyed by these
+        fn.cache_key = None if key is None else f"{fn.__name__}:{key}"
+    return Objective(layout, value,
+                     Program(diagnostics, None if key is None else f"diagnostics:{key}"),
+                     Program(pointwise, None if key is None else f"pointwise:{key}"),
+                     residual=residual, rho=rho)
 
 
 def sandwich_covariance(H: np.ndarray, G: np.ndarray, w: np.ndarray) -> np.ndarray:

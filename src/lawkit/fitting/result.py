@@ -91,8 +91,8 @@ class FitResult:
     @property
     def correlation(self) -> np.ndarray:
         """Parameter correlation matrix over ``labels`` (from ``covariance``)."""
-        d = np.sqrt(np.diag(self.covariance))
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # a degenerate fit's negative variance gives NaN
+            d = np.sqrt(np.diag(self.covariance))
             return self.covariance / np.outer(d, d)
 
     def predict(self, data) -> np.ndarray:

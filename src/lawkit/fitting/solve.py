@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from ..backends.programs import program
 
 _LAM0, _LAM_MIN, _LAM_MAX = 1e-3, 1e-12, 1e12
 _ELEMENTS = 1 << 22  # starts × rows evaluated at once (memory bound of the screening)
@@ -38,7 +38,7 @@ class Solution:
     f_start: np.ndarray
 
 
-_TRIALS = jnp.array([0.0, 0.1, 1.0, 10.0, 100.0])  # damping multipliers tried per step
+_TRIALS = np.array([0.0, 0.1, 1.0, 10.0, 100.0])  # damping multipliers tried per step
 
 
 def saddle_free(h, g):
@@ -76,14 +76,29 @@ def _newton_step(fun: Callable, u, f, lam, args):
     return u, f, lam, tiny | stuck
 
 
-@partial(jax.jit, static_argnums=(0,))
-def _evaluate(fun, U, args):
+def _evaluate_all(fun, U, args):
     return jax.vmap(lambda u: fun(u, *args))(U)
 
 
-@partial(jax.jit, static_argnums=(0, 3))
+def _evaluate(fun, U, args):
+    """``fun`` at every row of ``U`` (compiled once per ``fun`` and shape)."""
+    return program(_evaluate_all, fun)(U, args)
+
+
 def _refine(fun, U, args, max_iter: int):
-    """Iterate each start to convergence; ``args`` may be batched (leading axis = starts)."""
+    """Iterate each start to convergence; ``args`` may be batched (leading axis = starts).
+    Compiled once per ``fun``, ``max_iter`` and shape, and kept on disk when the program
+    store is on (:mod:`lawkit.backends.programs`)."""
+    return program(_refine_all, fun, max_iter)(U, args)
+
+
+def _refine_shared_all(fun, max_iter: int, U, args):
+    """:func:`_refine_all` with one ``args`` for every start (broadcast inside the
+    program: no eager copies)."""
+    return _refine_all(fun, max_iter, U, batched(args, U.shape[0]))
+
+
+def _refine_all(fun, max_iter: int, U, args):
     def one(u, batch_args):
         f0 = fun(u, *batch_args)
 
@@ -125,7 +140,7 @@ def _refine_rows(fun, u, f, idx, args, iterations, max_iter):
     """Iterate rows ``idx`` of ``u`` to convergence (in place); returns (u, f, its, converged)."""
     converged = np.zeros(len(u), dtype=bool)
     if len(idx):
-        ur, fr, it, done = _refine(fun, jnp.asarray(u[idx]), batched(args, len(idx)), max_iter)
+        ur, fr, it, done = program(_refine_shared_all, fun, max_iter)(jnp.asarray(u[idx]), args)
         u[idx], f[idx] = np.asarray(ur), np.asarray(fr)
         iterations[idx] += np.asarray(it)
         converged[idx] = np.asarray(done)

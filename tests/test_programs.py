@@ -1,0 +1,166 @@
+"""Traced programs on disk (lawkit.backends.programs): the same results as jax.jit, a hit
+in a new process, stale or corrupt files never used, nothing written unless switched on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lawkit
+from lawkit.backends import programs
+from lawkit.fitting import fit
+
+from conftest import ROOT
+
+LAW = """
+law epoch:
+    inputs N, D
+    output loss
+    params E > 0, A > 0, B > 0, alpha, beta
+    loss = E + A/N^alpha + B/D^beta
+"""
+
+
+def forget():
+    """Drop this process's compiled programs (as a new process would start)."""
+    from lawkit.fitting import objective
+
+    programs._MEMO.clear()
+    objective._CACHE.clear()
+
+
+@pytest.fixture
+def store(tmp_path):
+    before = programs._STATE["dir"]
+    programs.use_directory(tmp_path / "programs")
+    forget()
+    yield tmp_path / "programs"
+    programs.use_directory(before)
+    forget()
+
+
+def frame():
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    N = 10 ** rng.uniform(7, 10, 60)
+    D = 10 ** rng.uniform(9, 12, 60)
+    y = 1.7 + 400 / N ** 0.34 + 1800 / D ** 0.28
+    return pd.DataFrame({"N": N, "D": D, "loss": y * np.exp(rng.normal(0, 0.01, 60))})
+
+
+def test_a_fit_through_stored_programs_equals_the_jitted_fit(store):
+    law = lawkit.parse(LAW)["epoch"]
+    df = frame()
+    programs.use_directory(None)
+    plain = fit(law, df, bootstrap=20)
+    programs.use_directory(store)
+    before = dict(programs.STATS)
+    stored = fit(law, df, bootstrap=20)
+    assert programs.STATS["exported"] > before["exported"]
+    assert sorted(p.suffix for p in store.iterdir()) == [".jaxexport"] * len(list(store.iterdir()))
+    assert stored.to_dict() == plain.to_dict() | {"seconds": stored.to_dict()["seconds"]}
+
+
+def test_a_new_process_loads_the_programs_and_gets_the_same_fit(store, tmp_path):
+    frame().to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "e.law").write_text(LAW, encoding="utf-8")
+    code = ("import json, sys; from lawkit.backends import programs as p; "
+            f"p.use_directory({str(store)!r}); import lawkit; from lawkit.fitting import fit; "
+            f"r = fit(lawkit.parse(open({str(tmp_path / 'e.law')!r}).read())['epoch'], "
+            f"{str(tmp_path / 'd.csv')!r}); "
+            "print(json.dumps({'stats': p.STATS, 'objective': r.objective, 'params': r.params}))")
+    import json
+
+    runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                      text=True, check=True, timeout=300).stdout)
+            for _ in range(2)]
+    assert runs[0]["stats"]["exported"] >= 2 and runs[0]["stats"]["loaded"] == 0
+    assert runs[1]["stats"]["loaded"] == runs[0]["stats"]["exported"]
+    assert runs[1]["stats"]["exported"] == 0
+    assert runs[1]["objective"] == runs[0]["objective"] and runs[1]["params"] == runs[0]["params"]
+
+
+def test_a_corrupt_program_is_rejected_and_replaced(store):
+    law = lawkit.parse(LAW)["epoch"]
+    df = frame()
+    fit(law, df)
+    files = sorted(store.iterdir())
+    for f in files:
+        f.write_bytes(b"not a program")
+    forget()
+    before = dict(programs.STATS)
+    again = fit(law, df)
+    assert programs.STATS["rejected"] - before["rejected"] == len(files)
+    assert all(f.read_bytes() != b"not a program" for f in files)
+    assert np.isfinite(again.objective)
+
+
+def test_the_key_names_the_law_content_and_a_registered_function_stays_off_disk(store):
+    import sympy as sp
+
+    df = frame()
+    fit(lawkit.parse(LAW)["epoch"], df)
+    n = len(list(store.iterdir()))
+    fit(lawkit.parse(LAW.replace("beta", "b"))["epoch"], df)
+    assert len(list(store.iterdir())) > n  # another law, other programs
+
+    class softplus_k(sp.Function):
+        pass
+
+    import jax.numpy as jnp
+
+    lawkit.register_function("softplus_k", lambda a, b: softplus_k(a, b), min_args=2,
+                             max_args=2, numpy=np.logaddexp, jax=jnp.logaddexp)
+    n = len(list(store.iterdir()))
+    law = lawkit.parse(LAW.replace("B/D^beta", "B/D^beta + 0*softplus_k(N, D)"))["epoch"]
+    fit(law, df)
+    assert len(list(store.iterdir())) == n
+
+
+def test_the_source_digest_changes_with_lawkits_code():
+    d = programs.source_digest()
+    assert len(d) == 64 and d == programs.source_digest()
+
+
+def test_nothing_is_written_unless_switched_on(tmp_path):
+    code = ("import os; from lawkit.backends import programs as p; import lawkit; "
+            "from lawkit.fitting import fit; import pandas as pd; "
+            "fit(lawkit.load('chinchilla')['chinchilla'], 'example:gadre_overtraining'); "
+            "print(p._STATE['dir'], p.STATS['exported'])")
+    env = {**os.environ, "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=300, env=env, cwd=ROOT).stdout.split()
+    assert out == ["None", "0"] and not any(tmp_path.rglob("*.jaxexport"))
+
+
+def test_old_programs_are_pruned_least_recently_used_first(tmp_path):
+    for i in range(6):
+        f = tmp_path / f"{i}.jaxexport"
+        f.write_bytes(b"x")
+        os.utime(f, (1000 + i, 1000 + i))
+    programs._prune(tmp_path, keep=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.jaxexport", "4.jaxexport",
+                                                         "5.jaxexport"]
+
+
+def test_verbose_names_the_caches_and_their_hits(tmp_path):
+    frame().to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "e.law").write_text(LAW, encoding="utf-8")
+    env = {**os.environ, "LAWKIT_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "lawkit", "fit", str(tmp_path / "e.law"),
+           str(tmp_path / "d.csv"), "--verbose"]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == second.returncode == 0, first.stderr
+    assert "traced programs 0 loaded, 4 traced and stored" in first.stderr
+    assert "traced programs 4 loaded, 0 traced and stored" in second.stderr
+    assert ", 0 compiled" in second.stderr and str(tmp_path / "cache") in second.stderr
+
+    def report(out):  # the same fit, but for the seconds it took
+        return [line for line in out.splitlines() if not line.strip().startswith("time ")]
+    assert report(first.stdout) == report(second.stdout)
