@@ -9,6 +9,9 @@ process, against two baselines measured in the same run:
 Cold runs alternate with the JAX baseline (so both see the same machine load) and use a
 cache directory primed by one earlier call, as a user's second ``lawkit fit`` does; the
 first, empty-cache call is reported too.  Warm = the same fit again in one process.
+``PYTHONDONTWRITEBYTECODE`` is cleared for the child processes: pip installs JAX, SymPy and
+pandas with their bytecode compiled, and an editable lawkit would otherwise recompile its
+own sources in every process, which no installed lawkit does.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/cold_cli.py [--repeat 5] [--quick]
 """
@@ -48,7 +51,8 @@ def main() -> None:
     df = fit_speed.load()
     df[["N", "D", "loss"]].to_csv(work / "epoch.csv", index=False)
     (work / "epoch.law").write_text(fit_speed.LAW, encoding="utf-8")
-    env = {**os.environ, "LAWKIT_CACHE_DIR": str(work / "cache")}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["LAWKIT_CACHE_DIR"] = str(work / "cache")
     fit = [sys.executable, "-m", "lawkit", "fit", str(work / "epoch.law"), str(work / "epoch.csv")]
 
     first = timed(fit, env)  # empty cache: traces, compiles and stores

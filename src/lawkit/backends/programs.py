@@ -45,7 +45,11 @@ def use_directory(path: str | os.PathLike | None) -> None:
 @cache
 def source_digest() -> str:
     """sha256 over lawkit's Python source: a new lawkit never reuses an old program."""
-    root = Path(__file__).resolve().parents[1]
+    return tree_digest(Path(__file__).resolve().parents[1])
+
+
+def tree_digest(root: Path) -> str:
+    """sha256 over the paths and bytes of every ``*.py`` under ``root``."""
     h = hashlib.sha256()
     for f in sorted(root.rglob("*.py")):
         h.update(f.relative_to(root).as_posix().encode())
