@@ -94,35 +94,12 @@ def _overflow(r: torch.Tensor, fmt: FloatFormat) -> torch.Tensor:
     return r.masked_fill(r > fmt.max, special)
 
 
-# ---- eager CPU: the same roundings with fewer ops and no boolean masks (slow in eager torch)
+# ---- shared with the eager CPU kernels (eager.py)
 _EXP = {torch.float32: (0x7F800000, 127), torch.float64: (0x7FF0000000000000, 1023)}
 _EXP_BITS = {torch.float32: 8, torch.float64: 11}
-
-
-def _round_magnitude_eager(a: torch.Tensor, fmt: FloatFormat) -> torch.Tensor | None:
-    """|x| rounded to nearest even on fmt's grid, subnormals included, or None where this
-    path does not apply (M = 0: ties go to the even exponent code).
-
-    E ≤ 7 (or float64): a ≤ 2^(emax+1), then (a + K) − K with K = 2^(max(e_a, emin) + p − 1 − M)
-    built from a's exponent bits — ulp(K) is the grid step at a, so the addition rounds once,
-    ties to even.  E = 8 in float32: the bit method on min(a, float32 max), with NaN payloads
-    re-poisoned by adding c − c."""
-    idtype, frac = _INT_VIEW[a.dtype]
-    M = fmt.man_bits
-    if M == 0 or M >= frac:
-        return None
-    if a.dtype == torch.float32 and fmt.emax >= 100:
-        c = torch.clamp(a, max=torch.finfo(a.dtype).max)
-        bits, s = c.view(idtype), frac - M
-        r = ((bits >> s).bitwise_and_(1).add_(bits).add_((1 << (s - 1)) - 1)
-             .bitwise_and_(~((1 << s) - 1))).view(a.dtype)
-        return r.add_(c - c)
-    emask, bias = _EXP[a.dtype]
-    c = a if fmt.overflow == "saturate" else torch.clamp(a, max=_top(fmt))
-    k = c.view(idtype) & emask
-    k.clamp_(min=(fmt.emin + bias) << frac).add_((frac - M) << frac)
-    K = k.view(a.dtype)
-    return (c + K).sub_(K)
+# (threshold, factor): groups with max|x| below the threshold are first multiplied by the
+# factor (a power of two) so that their absmax scale does not underflow
+TINY_SCALE = {torch.float32: (2.0**-60, 2.0**64), torch.float64: (2.0**-500, 2.0**600)}
 
 
 @cache
@@ -134,18 +111,6 @@ def _overflow_factor(fmt: FloatFormat, dtype: torch.dtype) -> float | None:
         m = torch.nextafter(m, torch.zeros_like(m))
     nxt = fmt.max + 2.0 ** (fmt.emax - fmt.man_bits)  # the first value past max
     return float(m) if torch.isinf(torch.tensor(nxt, dtype=dtype) * m) else None
-
-
-def _overflow_eager(r: torch.Tensor, fmt: FloatFormat) -> torch.Tensor:
-    """:func:`_overflow` without masks: z = r·m overflows exactly where r > fmt.max; then
-    max(r, z − dmax) is inf there (the "inf" rule) and r + (z − z) is NaN there ("nan")."""
-    m = None if fmt.overflow == "saturate" else _overflow_factor(fmt, r.dtype)
-    if m is None:
-        return _overflow(r, fmt)
-    z = r * m
-    if fmt.overflow == "inf":
-        return torch.maximum(r, z.sub_(torch.finfo(r.dtype).max))
-    return r + (z - z)
 
 
 def round_float(x: torch.Tensor, fmt: FloatFormat, *, stochastic: bool = False,
@@ -165,16 +130,16 @@ def round_float(x: torch.Tensor, fmt: FloatFormat, *, stochastic: bool = False,
         y = torch.copysign(_overflow(r, fmt), x)
     else:
         method = method or rounding_method(x.device)
+        if method == "auto":  # eager CPU: in-place kernels, NaN rule included (same results)
+            from .eager import round_float_eager  # (eager.py imports this module)
+
+            y = round_float_eager(x, fmt)
+            if y is not None:
+                return y
         sat = fmt.overflow == "saturate"
         a = torch.clamp(x.abs(), max=fmt.max) if sat else x.abs()
-        r = _round_magnitude_eager(a, fmt) if method == "auto" else None
-        if r is not None:  # copysign by a bit or (torch.copysign is slow in eager)
-            idtype, frac = _INT_VIEW[x.dtype]
-            sign = x.view(idtype) & (-1 << (frac + _EXP_BITS[x.dtype]))
-            y = ((r if sat else _overflow_eager(r, fmt)).view(idtype) | sign).view(x.dtype)
-        else:
-            r = _round_magnitude(a, fmt, method)
-            y = torch.copysign(r if sat else _overflow(r, fmt), x)
+        r = _round_magnitude(a, fmt, method)
+        y = torch.copysign(r if sat else _overflow(r, fmt), x)
     if fmt.nan == "neg_zero":  # ml_dtypes: NaN → zero with the opposite sign bit
         zero = torch.where(torch.signbit(x), 0.0, -0.0)
         return torch.where(x != x, zero, y)

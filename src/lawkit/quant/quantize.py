@@ -24,17 +24,15 @@ maps onto the format, 0 where it was clipped (saturated) — the usual "clipped 
 
 from __future__ import annotations
 
-from functools import partial
-
 import torch
 
 from ..errors import QuantError
 from .checks import Options, check_options, check_tensor
 from .formats import FloatFormat, IntFormat, MXFormat
-from .kernels import round_float, round_int, rounding_method, work_dtype
-from .tiles import run_tiles
+from .kernels import TINY_SCALE, round_float, round_int, rounding_method, work_dtype
+from .eager import Work, plan
+from .tiles import TILE, run_tiles
 
-_TINY = {torch.float32: (2.0**-60, 2.0**64), torch.float64: (2.0**-500, 2.0**600)}
 
 
 def needs_stats(opts: Options) -> bool:
@@ -153,7 +151,7 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
                              eager=eager)
         y = torch.where(y.abs() < float("inf"), torch.clamp(y, -dmax, dmax), y)
         return y.float(), m
-    tiny, up = _TINY[wd]
+    tiny, up = TINY_SCALE[wd]
     uint = isinstance(fmt, IntFormat) and not fmt.signed
     amag = torch.maximum(stats[1], -stats[0]) if uint else stats[0]
     # eager: skip steps that are exact identities for this tile (×1, clamps that cannot bind)
@@ -196,6 +194,27 @@ def _uint(v, s, z, unscale, qmax, dmax, kw, mask):
     return y, ((_inside(-x, 0) & _inside(x, qmax)) if mask else None)
 
 
+def _eager(x: torch.Tensor, opts: Options, mask: bool, generator):
+    """Tiled eager quantization: each tile by :mod:`.eager`'s in-place kernels where they
+    apply (CPU, nearest, no mask), else by :func:`quantize_tile` (identical results)."""
+    cpu = x.device.type == "cpu"
+    wd, stats_fn = work_dtype(x), (group_stats_fast if cpu else group_stats)
+    fast = plan(opts, wd) if cpu and not mask else None
+    work = Work(wd, TILE) if fast is not None else None
+
+    def tile(v, stats, *, noise, method, mask, out):
+        if fast is not None:
+            y = fast(v, stats, out, work)
+            if y is not None:
+                return y, None
+        if stats is None and needs_stats(opts):
+            stats = stats_fn(v, opts)
+        return quantize_tile(v, stats, opts, noise=noise, method=method, mask=mask, eager=True)
+
+    return run_tiles(x, opts, tile, stats_fn, combine_stats, needs_stats(opts),
+                     method=rounding_method(x.device), mask=mask, generator=generator)
+
+
 class _STE(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, y, mask):
@@ -227,10 +246,7 @@ def quantize(x: torch.Tensor, fmt, *, scale: str | None = None, axis: int | None
     opts = check_tensor(x, check_options(fmt, scale, axis, block, rounding, generator))
     grad = x.requires_grad and torch.is_grad_enabled()
     try:
-        stats = group_stats_fast if x.device.type == "cpu" else group_stats
-        y, mask = run_tiles(x.detach(), opts, partial(quantize_tile, eager=True), stats,
-                            combine_stats, needs_stats(opts), method=rounding_method(x.device),
-                            mask=grad, generator=generator)
+        y, mask = _eager(x.detach(), opts, grad, generator)
     except (RuntimeError, TypeError, ValueError, IndexError) as err:
         raise QuantError(f"quantize(fmt={opts.fmt.name!r}) failed on a {x.dtype} tensor of "
                          f"shape {tuple(x.shape)} on {x.device}: {err}") from err

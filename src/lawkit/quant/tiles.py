@@ -47,7 +47,11 @@ def group_view(x: torch.Tensor, axis: int | None, block: int | None):
 
 def run_tiles(x: torch.Tensor, opts, tile_fn: Callable, stats_fn: Callable, combine: Callable,
               with_stats: bool, *, method: str, mask: bool, generator=None):
-    """Eager fake quantization of ``x`` (any float dtype): returns (y in x's dtype, mask)."""
+    """Eager fake quantization of ``x`` (any float dtype): returns (y in x's dtype, mask).
+
+    ``tile_fn(v, stats, noise=, method=, mask=, out=)`` → (y, mask tile): ``stats`` is None
+    for whole-row tiles (the tile computes its rows' scales) or the row's statistics from a
+    reduction pass; y may be ``out`` itself (already written) or a tensor to copy there."""
     view, back = group_view(x, opts.axis, opts.block)
     wd = work_dtype(x)
     rows, cols = view.shape
@@ -59,26 +63,28 @@ def run_tiles(x: torch.Tensor, opts, tile_fn: Callable, stats_fn: Callable, comb
              if opts.stochastic else None)
     tile = TILE if x.device.type == "cpu" else view.numel()
 
-    def apply(r0, r1, c0, c1, stats):
-        v = view[r0:r1, c0:c1].to(wd)
-        st = stats if stats is not None or not with_stats else stats_fn(v, opts)
-        y, m = tile_fn(v, st, opts, noise=None if noise is None else noise[r0:r1, c0:c1],
-                       method=method, mask=mask)
-        out[r0:r1, c0:c1].copy_(y)
+    def apply(v, o, m, nz, stats):
+        y, mm = tile_fn(v.to(wd), stats, noise=nz, method=method, mask=mask, out=o)
+        if y is not o:
+            o.copy_(y)
         if mask:
-            inside[r0:r1, c0:c1].copy_(m)
+            m.copy_(mm)
 
-    if cols <= tile:  # whole rows per tile: the scale is computed inside the tile
+    def parts(t, step, dim=0):  # tiles of t (None: no such tensor)
+        return t.split(step, dim) if t is not None else [None] * -(-view.shape[dim] // step)
+
+    if cols <= tile:  # whole rows per tile: the tile function computes their scales
         step = max(1, tile // cols)
-        for r0 in range(0, rows, step):
-            apply(r0, min(rows, r0 + step), 0, cols, None)
+        for v, o, m, nz in zip(*(parts(t, step) for t in (view, out, inside, noise))):
+            apply(v, o, m, nz, None)
     else:  # long rows: a reduction pass for each row's scale, then column tiles
-        chunks = [(c0, min(cols, c0 + tile)) for c0 in range(0, cols, tile)]
         for r in range(rows):
+            row = [parts(t[r:r + 1] if t is not None else None, tile, 1)
+                   for t in (view, out, inside, noise)]
             stats = None
-            for c0, c1 in chunks if with_stats else ():
-                part = stats_fn(view[r:r + 1, c0:c1].to(wd), opts)
+            for v in row[0] if with_stats else ():
+                part = stats_fn(v.to(wd), opts)
                 stats = part if stats is None else combine(stats, part, opts)
-            for c0, c1 in chunks:
-                apply(r, r + 1, c0, c1, stats)
+            for v, o, m, nz in zip(*row):
+                apply(v, o, m, nz, stats)
     return back(out), (back(inside) if mask else None)
