@@ -64,14 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    report = None
+    report = _Verbose(args.command) if args.verbose else None
     try:
         if args.command in JAX_COMMANDS:  # the CLI, not the library, opts in to the disk cache
             from ..backends.jax import enable_compilation_cache
 
             where = enable_compilation_cache()
-            if args.verbose:
-                report = _cache_report(args.command, where)
+            if report is not None:
+                report.watch_caches(where)
         return args._run(args) or 0
     except LawkitError as err:
         print(str(err), file=sys.stderr)
@@ -86,33 +86,47 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         if report is not None:
-            print(report(), file=sys.stderr)
+            print(report.close(), file=sys.stderr)
 
 
-def _cache_report(command: str, where: str | None):
-    """Count XLA compile-cache hits/misses from now on; returns a function giving the line
-    ``--verbose`` prints (time since start, traced programs loaded/stored, XLA cache)."""
-    import time
+class _Verbose:
+    """What ``--verbose`` prints on stderr: the command's time and, for commands that
+    compile, the traced programs loaded/stored and XLA executables loaded/compiled."""
 
-    import jax.monitoring
+    _EVENTS = ("/jax/compilation_cache/cache_hits", "/jax/compilation_cache/cache_misses")
 
-    from ..backends import programs
+    def __init__(self, command: str):
+        import time
 
-    t0 = time.perf_counter()
-    counts = {"/jax/compilation_cache/cache_hits": 0, "/jax/compilation_cache/cache_misses": 0}
+        self.command, self.t0, self.where = command, time.perf_counter(), None
+        self.counts, self.listener, self.stats0 = dict.fromkeys(self._EVENTS, 0), None, None
 
-    def listen(event: str, **_):
-        if event in counts:
-            counts[event] += 1
+    def watch_caches(self, where: str | None) -> None:
+        import jax.monitoring
 
-    jax.monitoring.register_event_listener(listen)
+        from ..backends import programs
 
-    def line() -> str:
-        s = programs.STATS
-        hits, misses = counts.values()
+        def listen(event: str, **_):
+            if event in self.counts:
+                self.counts[event] += 1
+
+        self.where, self.listener, self.stats0 = where, listen, dict(programs.STATS)
+        jax.monitoring.register_event_listener(listen)
+
+    def close(self) -> str:
+        import time
+
+        line = f"lawkit {self.command}: {time.perf_counter() - self.t0:.2f} s"
+        if self.listener is None:
+            return line
+        import jax.monitoring
+
+        from ..backends import programs
+
+        jax.monitoring.unregister_event_listener(self.listener)
+        s = {k: v - self.stats0[k] for k, v in programs.STATS.items()}
+        hits, misses = self.counts.values()
         bad = f", {s['rejected']} unreadable (replaced)" if s["rejected"] else ""
-        return (f"lawkit {command}: {time.perf_counter() - t0:.2f} s; cache "
-                f"{where or 'off'}: traced programs {s['loaded']} loaded, {s['exported']} "
-                f"traced and stored{bad}; XLA executables {hits} loaded from the cache, "
-                f"{misses} compiled")
-    return line
+        return (f"{line}; cache {self.where or 'off'}: traced programs {s['loaded']} loaded, "
+                f"{s['exported']} traced and stored{bad}; XLA executables {hits} loaded "
+                f"from the cache, {misses} compiled")
