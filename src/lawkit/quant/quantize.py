@@ -83,7 +83,9 @@ def mx_scale(amax: torch.Tensor, emax_elem: int) -> torch.Tensor:
     """s = 2^clamp(⌊log2 amax⌋ − emax_elem, −127, 127) (2^−emax_elem where amax = 0), in float
     arithmetic only: c = b·(2^(p−1) + 1), h = c − (c − b) is b rounded to one bit (2^k or
     2^(k+1) for b ∈ [2^k, 2^(k+1))), halved if above b.  Exact for normal b; b is kept below
-    the overflow of c (scaled by 2^−64 in float32, clamped in float64)."""
+    the overflow of c (scaled by 2^−64 in float32, clamped in float64).  The float-only
+    reference: the kernels use :func:`mx_scale_bits` (compiled, CUDA) and
+    :func:`mx_scale_eager`; the tests check that all three agree."""
     f32 = amax.dtype == torch.float32
     p, normal = (24, 2.0**-126) if f32 else (53, 2.0**-1022)
     big = amax > 2.0**64
@@ -99,8 +101,11 @@ def mx_scale(amax: torch.Tensor, emax_elem: int) -> torch.Tensor:
 
 
 def mx_scale_bits(amax: torch.Tensor, emax_elem: int) -> torch.Tensor:
-    """The same s from the exponent bits (for GPUs, where bit casts are free and a compiler
-    may contract :func:`mx_scale`'s c − b into an FMA)."""
+    """The same s from the exponent bits e = ⌊log2 amax⌋ (−bias for subnormals), built as
+    (e' + bias) << frac, e' = clamp(e − emax_elem, −127, 127).  On GPUs bit casts are free;
+    in compiled CPU code this is short scalar work once per block (the float-only
+    :func:`mx_scale` is a longer dependency chain there); no compiler can contract it into
+    an FMA."""
     idtype, frac, bias = ((torch.int32, 23, 127) if amax.dtype == torch.float32
                           else (torch.int64, 52, 1023))
     e = ((amax.view(idtype) >> frac) & (2 * bias + 1)) - bias  # ⌊log2⌋; −bias for subnormals
@@ -127,7 +132,7 @@ def quantize_tile(v: torch.Tensor, stats: tuple | None, opts: Options, *, noise=
     ikw = dict(kw, eager=eager and v.device.type == "cpu")
     dmax = torch.finfo(wd).max
     if isinstance(fmt, MXFormat):
-        scale_of = mx_scale_bits if method == "bits" else mx_scale_eager if eager else mx_scale
+        scale_of = mx_scale_eager if eager and method != "bits" else mx_scale_bits
         s = scale_of(stats[0], fmt.emax_elem)
         x = v * torch.reciprocal(s)  # = v / s exactly: s is a power of two
         if isinstance(fmt.element, IntFormat):  # MXINT8: int8 with an implicit 2^−6
