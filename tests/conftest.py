@@ -21,3 +21,15 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not available")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _program_store_per_test():
+    """A test that runs the CLI in this process turns the traced-program store on (as the
+    CLI does); switch it back afterwards, so that later library fits in the session are
+    not charged for exporting programs nobody will load."""
+    from lawkit.backends import programs
+
+    before = programs._STATE["dir"]
+    yield
+    programs.use_directory(before)
