@@ -165,10 +165,9 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
         residuals, H, G, rho = large.diagnostics_chunked(obj, theta_j, w, X, y, groups,
                                                          jnp.asarray(delta))
     else:
-        residuals, H, G = (np.asarray(a) for a in obj.diagnostics(theta_j, w, X, y, groups,
-                                                                   jnp.asarray(delta)))
         # the objective reported is the one re-evaluated at the reported (natural) parameters
-        rho = np.asarray(obj.pointwise(theta_j, X, y, groups, jnp.asarray(delta))[1])
+        residuals, H, G, rho = (np.asarray(a) for a in obj.diagnostics(
+            theta_j, w, X, y, groups, jnp.asarray(delta)))
     objective_value = float(np.sum(np.where(data.weights > 0, data.weights * rho, 0.0)))
     if loss == "l1":
         objective_value = float(np.sum(data.weights * np.abs(residuals)))

@@ -107,7 +107,7 @@ def minimize_large(value: Callable, U0: np.ndarray, args: tuple, *, max_iter: in
 
 
 def diagnostics_chunked(obj, theta, w, X, y, groups, delta, chunk: int = CHUNK):
-    """``obj.diagnostics`` and ``obj.pointwise`` over row chunks: residuals and per-row
+    """``obj.diagnostics`` over row chunks: residuals, per-row ρ and
     gradients concatenated, Hessians summed; returns (residuals, H, G, ρ)."""
     n = int(jnp.shape(w)[0])
     R, G, P, H = [], [], [], 0.0
@@ -120,8 +120,7 @@ def diagnostics_chunked(obj, theta, w, X, y, groups, delta, chunk: int = CHUNK):
             return _pad_rows(a[sl], pad, fill)
         wc, Xc, yc = cut(w, 0.0), {k: cut(v, 1.0) for k, v in X.items()}, cut(y, 1.0)
         gc = None if groups is None else cut(groups, 0)
-        r, h, g = obj.diagnostics(theta, wc, Xc, yc, gc, delta)
-        rho = obj.pointwise(theta, Xc, yc, gc, delta)[1]
+        r, h, g, rho = obj.diagnostics(theta, wc, Xc, yc, gc, delta)
         R.append(np.asarray(r)[:m]), G.append(np.asarray(g)[:m]), P.append(np.asarray(rho)[:m])
         H = H + np.asarray(h)
     return np.concatenate(R), H, np.concatenate(G), np.concatenate(P)

@@ -18,14 +18,13 @@ _CACHE: dict = {}
 @dataclass(frozen=True)
 class Objective:
     """``value(u, w, X, y, groups, δ)`` for the solver (u unconstrained) and
-    ``diagnostics(θ, …)`` → (residuals, Hessian of Σwρ, per-point ∇ρᵢ) at natural θ;
+    ``diagnostics(θ, …)`` → (residuals, Hessian of Σwρ, per-point ∇ρᵢ, ρᵢ) at natural θ;
     ``residual(u, X, y, groups)`` → rᵢ and ``rho(r, δ)`` → ρ(rᵢ), the pieces of ``value``
     (for solvers that exploit the sum's structure, e.g. the batched bootstrap)."""
 
     layout: object
     value: object
     diagnostics: object
-    pointwise: object
     residual: object = None
     rho: object = None
 
@@ -77,22 +76,18 @@ def _build(law, loss, space, fix, per_group, levels) -> Objective:
     def resid(theta, X, y, groups):
         return residuals(f(layout.natural(theta, groups, transformed=False), X), y, space)
 
-    def pointwise(theta, X, y, groups, delta):
-        r = resid(theta, X, y, groups)
-        return r, rho(r, delta)
-
-    def diagnostics(theta, w, X, y, groups, delta):
+    def diagnostics(theta, w, X, y, groups, delta):  # one program: one load in a new process
         def point(t):
             return rho(resid(t, X, y, groups), delta)
         H = jax.hessian(lambda t: jnp.sum(jnp.where(w > 0, w * point(t), 0.0)))(theta)
-        return resid(theta, X, y, groups), H, jax.jacfwd(point)(theta)
+        r = resid(theta, X, y, groups)
+        return r, H, jax.jacfwd(point)(theta), rho(r, delta)
 
     key = _disk_key(law, (law.fingerprint, loss, space, fix, per_group, levels))
     for fn in (value, residual):  # the solvers' programs are keyed by these
         fn.cache_key = None if key is None else f"{fn.__name__}:{key}"
     return Objective(layout, value,
                      Program(diagnostics, None if key is None else f"diagnostics:{key}"),
-                     Program(pointwise, None if key is None else f"pointwise:{key}"),
                      residual=residual, rho=rho)
 
 
