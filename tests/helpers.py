@@ -6,6 +6,15 @@ import textwrap
 
 import lawkit
 
+#: Epoch's Chinchilla law (Besiroglu et al. 2024), as the reference fit uses it
+EPOCH_LAW = """
+law epoch:
+    inputs N, D
+    output loss
+    params E > 0, A > 0, B > 0, alpha, beta
+    loss = E + A/N^alpha + B/D^beta
+"""
+
 
 def law_of(body: str, name: str = "t", header: str | None = None) -> lawkit.Law:
     """Parse a one-law text; ``body`` is the indented declarations."""

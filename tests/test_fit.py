@@ -12,18 +12,11 @@ import lawkit
 from conftest import ROOT
 
 DESIGN = ROOT / "examples" / "design.law"
-from helpers import law_of
+from helpers import EPOCH_LAW, law_of
 from lawkit.cli import main
 from lawkit.examples import path as example_path
 from lawkit.fitting import Status, fit
 
-EPOCH_LAW = """
-law epoch:
-    inputs N, D
-    output loss
-    params E > 0, A > 0, B > 0, alpha, beta
-    loss = E + A/N^alpha + B/D^beta
-"""
 # Epoch's grid (Besiroglu et al. 2024, notebook cell 18), in natural units: A = e^a etc.
 EPOCH_GRID = {"E": np.exp(np.arange(-1, 1.01, 0.5)), "A": np.exp(np.arange(0, 26, 5.0)),
               "B": np.exp(np.arange(0, 26, 5.0)), "alpha": np.arange(0, 2.01, 0.5),

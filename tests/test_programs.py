@@ -15,14 +15,7 @@ from lawkit.backends import programs
 from lawkit.fitting import fit
 
 from conftest import ROOT
-
-LAW = """
-law epoch:
-    inputs N, D
-    output loss
-    params E > 0, A > 0, B > 0, alpha, beta
-    loss = E + A/N^alpha + B/D^beta
-"""
+from helpers import EPOCH_LAW as LAW
 
 
 def forget():

@@ -69,7 +69,7 @@ class Program:
     directory is set and ``key`` (a string naming everything ``fn`` closes over) is given."""
 
     def __init__(self, fn: Callable, key: str | None):
-        self.fn, self.key = fn, key
+        self.key = key
         self._jit = jax.jit(fn)
         self._by_signature: dict[str, Callable] = {}
 
