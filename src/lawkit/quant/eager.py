@@ -8,6 +8,10 @@ a reused buffer and constants are cached 0-d tensors of the working dtype (the s
 values, hence the same results).  The arithmetic is :mod:`.kernels`' eager formulas, op
 for op, except for exact identities:
 
+* RNE to integers is torch.round (half to even, sign of zero kept) of the clamped value;
+* a float grid step q = 2^(max(e, emin) − M) is a power of two, so RNE(c/q)·q rounds c
+  once, signed values included (:func:`signed_rounder`), in place of (|c| + K) − K;
+
 * r > 0 a power of two (MX): |v·r| = |v|·r, so the block max's |v| buffer becomes |x|;
 * x = v·r or v/s with s > 0: sign(x) = sign(v), so the sign bits are read from v;
 * E = 8 in float32: RNE on the bit pattern, 2^(s−1) − 1 + lsb added, low s bits cleared,
@@ -139,16 +143,44 @@ def wide_rounder(fmt: FloatFormat, dtype: torch.dtype) -> Callable | None:
     return rnd
 
 
-def int_rounder(top: float, dtype: torch.dtype) -> Callable:
-    """f(x, a, k, sign_int, d_int): d = RNE(c), c = clamp(x, ±top) (into a; x may be a), as
-    (|c| + 2^(p−1)) − 2^(p−1), whose addition rounds to an integer once, with the sign bits
-    copied back (top < 2^(p−1))."""
-    big, c_sign = const(2.0 ** _INT_VIEW[dtype][1], dtype), _sign_mask(dtype)
+def int_rounder(top: float) -> Callable:
+    """f(src, d): d = RNE(clamp(src, ±top)) in place (d may be src; torch.round is
+    round-half-even and keeps the sign of zero, so small negatives give −0)."""
+    def rnd(src, d):
+        torch.clamp(src, -top, top, out=d).round_()
+    return rnd
 
-    def rnd(x, a, ai, k, ki, sign_int, d_int):
-        torch.clamp(x, -top, top, out=a).abs_().add_(big).sub_(big)
-        torch.bitwise_and(sign_int, c_sign, out=ki)
-        torch.bitwise_or(ai, ki, out=d_int)
+
+def signed_rounder(fmt: FloatFormat, dtype: torch.dtype) -> Callable | None:
+    """f(src, d, d_int, k, k_int): d = src rounded onto fmt, in place on signed values.
+
+    c = clamp(src, ±top) (top = fmt.max when saturating, else 2^(emax+1)); q = 2^(max(e_c,
+    emin) − M) from c's exponent bits (a power of two, so c/q and RNE(c/q)·q are exact);
+    d = RNE(c/q)·q, then for overflow → NaN, d − (d·m − d·m): NaN exactly where |d| > max
+    (and −0 stays −0).  The same values as :func:`magnitude_rounder` with the sign copied
+    back, in fewer ops.  None where that rounder's special rules apply (M = 0, E = 8 in
+    float32, overflow → ±inf, NaN → −0)."""
+    idtype, frac = _INT_VIEW[dtype]
+    M, sat = fmt.man_bits, fmt.overflow == "saturate"
+    if (M == 0 or M >= frac or (dtype == torch.float32 and fmt.emax >= 100)
+            or fmt.overflow == "inf" or fmt.nan != "nan"):
+        return None
+    m = None if sat else _overflow_factor(fmt, dtype)
+    if not sat and m is None:
+        return None
+    emask, bias = _EXP[dtype]
+    top = fmt.max if sat else 2.0 ** (fmt.emax + 1)
+    kmin, c_emask, c_man = (fmt.emin + bias) << frac, const(emask, idtype), const(M << frac, idtype)
+    c_m = const(m if m is not None else 1.0, dtype)
+
+    def rnd(src, d, di, k, ki):
+        torch.clamp(src, -top, top, out=d)
+        torch.bitwise_and(di, c_emask, out=ki)
+        ki.clamp_(min=kmin).sub_(c_man)
+        d.div_(k).round_().mul_(k)
+        if not sat:
+            torch.mul(d, c_m, out=k)
+            d.sub_(k.sub_(k))
     return rnd
 
 
@@ -172,7 +204,7 @@ def plan(opts: Options, dtype: torch.dtype) -> Callable | None:
         return _mx_plan(fmt, dtype)
     if opts.scale == "none":
         if isinstance(fmt, IntFormat):
-            return _int_grid_plan(int_rounder(fmt.qmax, dtype)) if fmt.signed else None
+            return _int_grid_plan(int_rounder(fmt.qmax)) if fmt.signed else None
         wide = wide_rounder(fmt, dtype)
         if wide is not None:
             def tile(v, stats, out, work):
@@ -181,13 +213,19 @@ def plan(opts: Options, dtype: torch.dtype) -> Callable | None:
                 wide(v, a, ai, k, ki, d)
                 return d
             return tile
+        signed = signed_rounder(fmt, dtype)
+        if signed is not None:
+            return _signed_grid_plan(signed)
         rnd = magnitude_rounder(fmt, dtype)
         return None if rnd is None else _grid_plan(rnd)
     if isinstance(fmt, IntFormat):
-        return _absmax_plan(int_rounder(fmt.qmax, dtype), float(fmt.qmax), dtype, False) \
+        return _absmax_plan(int_rounder(fmt.qmax), float(fmt.qmax), dtype, "int") \
             if fmt.signed else None
+    signed = signed_rounder(fmt, dtype)
+    if signed is not None:
+        return _absmax_plan(signed, fmt.max, dtype, "signed")
     rnd = magnitude_rounder(fmt, dtype)
-    return None if rnd is None else _absmax_plan(rnd, fmt.max, dtype, True)
+    return None if rnd is None else _absmax_plan(rnd, fmt.max, dtype, "magnitude")
 
 
 def _grid_plan(rnd):
@@ -200,17 +238,27 @@ def _grid_plan(rnd):
     return tile
 
 
-def _int_grid_plan(rnd):
-    """scale="none", signed integers: y = RNE(clamp(v, ±qmax))."""
+def _signed_grid_plan(rnd):
+    """scale="none", floats the signed rounder takes: y = Q(v)."""
     def tile(v, stats, out, work):
         (a, ai), (k, ki) = work.get(v.shape)
         d, di = _into(a, ai, out)
-        rnd(v, a, ai, k, ki, v.view(ai.dtype), di)
+        rnd(v, d, di, k, ki)
         return d
     return tile
 
 
-def _absmax_plan(rnd, top: float, dtype, magnitude: bool):
+def _int_grid_plan(rnd):
+    """scale="none", signed integers: y = RNE(clamp(v, ±qmax))."""
+    def tile(v, stats, out, work):
+        (a, ai), _ = work.get(v.shape)
+        d, _ = _into(a, ai, out)
+        rnd(v, d)
+        return d
+    return tile
+
+
+def _absmax_plan(rnd, top: float, dtype, kind: str):
     """scale="absmax" (signed int or float, E ≤ 7): s = max|v|/top, y = Q(v/s)·s, for tiles
     whose every group max lies in [tiny, dmax/4] (the general path's rescaling and clamps
     are identities there); None otherwise."""
@@ -227,10 +275,12 @@ def _absmax_plan(rnd, top: float, dtype, magnitude: bool):
             return None
         s = amax / c_top
         torch.div(v, s, out=a)
-        if magnitude:
+        if kind == "magnitude":
             rnd(a.abs_(), ai, k, ki, v.view(ai.dtype), ai)
+        elif kind == "signed":
+            rnd(a, a, ai, k, ki)
         else:
-            rnd(a, a, ai, k, ki, v.view(ai.dtype), ai)
+            rnd(a, a)
         return _finish(a, s, out)
     return tile
 
@@ -242,7 +292,7 @@ def _mx_plan(fmt: MXFormat, dtype):
     if fmt.emax_elem < 0:
         return None
     if isinstance(elem, IntFormat):
-        rnd, pre, post = int_rounder(127, dtype), const(64.0, dtype), const(2.0**-6, dtype)
+        rnd, pre, post = int_rounder(127), const(64.0, dtype), const(2.0**-6, dtype)
     else:
         rnd, pre, post = magnitude_rounder(elem, dtype), None, None
         if rnd is None:
@@ -266,7 +316,8 @@ def _mx_plan(fmt: MXFormat, dtype):
         if pre is None:
             rnd(a, ai, k, ki, v.view(idtype), ai)
         else:  # (q/64)·s = q·(s/64): both are q·s·2^−6 rounded once (s/64 ≥ 2^−133 is exact)
-            rnd(a.mul_(pre), a, ai, k, ki, v.view(idtype), ai)
+            rnd(a.mul_(pre), a)
+            a.copysign_(v)
             s.mul_(post)
         return _finish(a, s, out)
     return tile

@@ -31,6 +31,7 @@ from .checks import Options, check_options, check_tensor
 from .formats import FloatFormat, IntFormat, MXFormat
 from .kernels import TINY_SCALE, round_float, round_int, rounding_method, work_dtype
 from .eager import Work, plan
+from .rows import row_kernel
 from .tiles import TILE, run_tiles
 
 
@@ -205,6 +206,7 @@ def _eager(x: torch.Tensor, opts: Options, mask: bool, generator):
     cpu = x.device.type == "cpu"
     wd, stats_fn = work_dtype(x), (group_stats_fast if cpu else group_stats)
     fast = plan(opts, wd) if cpu and not mask else None
+    rows = row_kernel(opts, wd) if cpu and not mask else None
     work = Work(wd, TILE) if fast is not None else None
 
     def tile(v, stats, *, noise, method, mask, out):
@@ -217,7 +219,8 @@ def _eager(x: torch.Tensor, opts: Options, mask: bool, generator):
         return quantize_tile(v, stats, opts, noise=noise, method=method, mask=mask, eager=True)
 
     return run_tiles(x, opts, tile, stats_fn, combine_stats, needs_stats(opts),
-                     method=rounding_method(x.device), mask=mask, generator=generator)
+                     method=rounding_method(x.device), mask=mask, generator=generator,
+                     rows_fn=rows)
 
 
 class _STE(torch.autograd.Function):

@@ -82,8 +82,11 @@ def group_view(x: torch.Tensor, axis: int | None, block: int | None):
 
 
 def run_tiles(x: torch.Tensor, opts, tile_fn: Callable, stats_fn: Callable, combine: Callable,
-              with_stats: bool, *, method: str, mask: bool, generator=None):
+              with_stats: bool, *, method: str, mask: bool, generator=None, rows_fn=None):
     """Eager fake quantization of ``x`` (any float dtype): returns (y in x's dtype, mask).
+
+    ``rows_fn(view, out, tile_rows) -> bool``, where given, first tries the whole view at
+    once when its rows fit in a tile (:mod:`.rows`); False leaves it to the tiles.
 
     ``tile_fn(v, stats, noise=, method=, mask=, out=)`` → (y, mask tile): ``stats`` is None
     for whole-row tiles (the tile computes its rows' scales) or the row's statistics from a
@@ -111,6 +114,8 @@ def run_tiles(x: torch.Tensor, opts, tile_fn: Callable, stats_fn: Callable, comb
 
     if cols <= tile:  # whole rows per tile: the tile function computes their scales
         step = max(1, tile // cols)
+        if rows_fn is not None and rows_fn(view, out, step):
+            return back(out), None
         for v, o, m, nz in zip(*(parts(t, step) for t in (view, out, inside, noise))):
             apply(v, o, m, nz, None)
     else:  # long rows: a reduction pass for each row's scale, then column tiles
