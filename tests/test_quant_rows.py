@@ -90,3 +90,25 @@ def test_mx_blocks_with_extreme_scales_take_the_tile_path_with_the_same_bits(fmt
     got = quantize(x, fmt)
     for ref in _reference(x, fmt, {}):
         assert np.array_equal(_bits(got), _bits(ref))
+
+
+@pytest.mark.parametrize("elem, emax", [((6, 2), 32), ((4, 22), 8), ((7, 1), 64), ((2, 1), 2),
+                                        ((5, 2), 15)])
+@pytest.mark.parametrize("log2_scale", [-100, -60, 60, 100])
+def test_custom_mx_elements_keep_their_steps_normal(elem, emax, log2_scale):
+    """Custom MX elements whose smallest step at a tiny scale (or whose top at a huge one)
+    would leave float32's normal range get the reference's bits (the tile path answers)."""
+    from lawkit.quant.formats import FloatFormat, MXFormat
+
+    e, m = elem
+    fmt = MXFormat(f"mx_e{e}m{m}", FloatFormat(f"e{e}m{m}", e, m), emax_elem=emax)
+    top = log2_scale + emax  # the block max's exponent
+    if not -126 <= top <= 127:
+        pytest.skip("no float32 block max gives this scale")
+    x = torch.zeros(2, 32)
+    x[0, :4] = torch.tensor([2.0**top, 1.75 * 2.0**top, -(2.0**-125), 2.0**-130])
+    x[0, 4:] = torch.ldexp(torch.ones(28), torch.arange(top - 28, top).clamp(min=-149))
+    x[1] = x[0] * -0.75
+    got = quantize(x, fmt)
+    for ref in _reference(x, fmt, {}):
+        assert np.array_equal(_bits(got), _bits(ref))

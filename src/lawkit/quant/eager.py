@@ -11,7 +11,6 @@ for op, except for exact identities:
 * RNE to integers is torch.round (half to even, sign of zero kept) of the clamped value;
 * a float grid step q = 2^(max(e, emin) − M) is a power of two, so RNE(c/q)·q rounds c
   once, signed values included (:func:`signed_rounder`), in place of (|c| + K) − K;
-
 * r > 0 a power of two (MX): |v·r| = |v|·r, so the block max's |v| buffer becomes |x|;
 * x = v·r or v/s with s > 0: sign(x) = sign(v), so the sign bits are read from v;
 * E = 8 in float32: RNE on the bit pattern, 2^(s−1) − 1 + lsb added, low s bits cleared,

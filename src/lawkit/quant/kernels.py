@@ -153,7 +153,8 @@ def round_int(v: torch.Tensor, lo: float, hi: float, *, stochastic: bool = False
 
     The clamp comes first (the same values for integer bounds).  ``eager`` (CPU):
     (|c| + 2^(p−1)) − 2^(p−1), whose addition rounds to an integer once, ties to even, with
-    c's sign bit copied back — torch.round can be very slow on small CPU tensors."""
+    c's sign bit copied back (the same values as torch.round, which :mod:`.eager`'s
+    in-place tiles use)."""
     if stochastic:
         u = noise if noise is not None else torch.rand(
             v.shape, dtype=v.dtype, device=v.device, generator=generator)
