@@ -78,6 +78,24 @@ def _sign_mask(dtype):
     return const(-1 << (frac + _EXP_BITS[dtype]), idtype)
 
 
+def _grid(fmt: FloatFormat, dtype: torch.dtype):
+    """What the exponent-bit rounders share: (top, kmin, emask, m) — the clamp top (fmt.max
+    when saturating, else 2^(emax+1)), the bits of 2^emin, the exponent mask, and the
+    overflow factor m (1 when saturating) — or None for M = 0 (ties go to the even exponent
+    code), M ≥ the dtype's fraction bits, E = 8 in float32 (see :func:`wide_rounder`) and
+    an overflow rule with no such m."""
+    idtype, frac = _INT_VIEW[dtype]
+    M, sat = fmt.man_bits, fmt.overflow == "saturate"
+    if M == 0 or M >= frac or (dtype == torch.float32 and fmt.emax >= 100):
+        return None
+    m = 1.0 if sat else _overflow_factor(fmt, dtype)
+    if m is None:
+        return None
+    emask, bias = _EXP[dtype]
+    top = fmt.max if sat else 2.0 ** (fmt.emax + 1)
+    return top, (fmt.emin + bias) << frac, const(emask, idtype), const(m, dtype)
+
+
 def magnitude_rounder(fmt: FloatFormat, dtype: torch.dtype) -> Callable | None:
     """f(a, k, sign_int, d_int): a = |x| (clobbered), k scratch, ``sign_int`` x's sign bits
     (as ints); writes x rounded onto fmt, with its overflow and NaN rules, into d.
@@ -87,21 +105,14 @@ def magnitude_rounder(fmt: FloatFormat, dtype: torch.dtype) -> Callable | None:
     a, so the addition rounds once, ties to even, subnormals included.  None for M = 0
     (ties go to the even exponent code), E = 8 in float32 (see :func:`wide_rounder`) and
     NaN → −0 together with overflow → NaN."""
-    idtype, frac = _INT_VIEW[dtype]
-    M, sat = fmt.man_bits, fmt.overflow == "saturate"
-    if M == 0 or M >= frac or (dtype == torch.float32 and fmt.emax >= 100):
-        return None
     neg_zero = fmt.nan == "neg_zero"
-    if neg_zero and fmt.overflow == "nan":
+    grid = None if neg_zero and fmt.overflow == "nan" else _grid(fmt, dtype)
+    if grid is None:
         return None
-    m = None if sat else _overflow_factor(fmt, dtype)
-    if not sat and m is None:
-        return None
-    emask, bias = _EXP[dtype]
-    top = fmt.max if sat else 2.0 ** (fmt.emax + 1)
-    kmin, c_emask = (fmt.emin + bias) << frac, const(emask, idtype)
-    c_shift, c_sign = const((frac - M) << frac, idtype), _sign_mask(dtype)
-    c_m, c_dmax = const(m if m is not None else 1.0, dtype), const(torch.finfo(dtype).max, dtype)
+    top, kmin, c_emask, c_m = grid
+    idtype, frac = _INT_VIEW[dtype]
+    c_shift, c_sign = const((frac - fmt.man_bits) << frac, idtype), _sign_mask(dtype)
+    c_dmax = const(torch.finfo(dtype).max, dtype)
     combine = torch.bitwise_xor if neg_zero else torch.bitwise_or
 
     def rnd(a, ai, k, ki, sign_int, d_int):
@@ -143,9 +154,10 @@ def wide_rounder(fmt: FloatFormat, dtype: torch.dtype) -> Callable | None:
 
 
 def int_rounder(top: float) -> Callable:
-    """f(src, d): d = RNE(clamp(src, ±top)) in place (d may be src; torch.round is
-    round-half-even and keeps the sign of zero, so small negatives give −0)."""
-    def rnd(src, d):
+    """f(src, d, d_int, k, k_int) with :func:`signed_rounder`'s signature (no scratch used):
+    d = RNE(clamp(src, ±top)) in place (d may be src; torch.round is round-half-even and
+    keeps the sign of zero, so small negatives give −0)."""
+    def rnd(src, d, di, k, ki):
         torch.clamp(src, -top, top, out=d).round_()
     return rnd
 
@@ -159,18 +171,12 @@ def signed_rounder(fmt: FloatFormat, dtype: torch.dtype) -> Callable | None:
     (and −0 stays −0).  The same values as :func:`magnitude_rounder` with the sign copied
     back, in fewer ops.  None where that rounder's special rules apply (M = 0, E = 8 in
     float32, overflow → ±inf, NaN → −0)."""
+    grid = None if fmt.overflow == "inf" or fmt.nan != "nan" else _grid(fmt, dtype)
+    if grid is None:
+        return None
+    top, kmin, c_emask, c_m = grid
     idtype, frac = _INT_VIEW[dtype]
-    M, sat = fmt.man_bits, fmt.overflow == "saturate"
-    if (M == 0 or M >= frac or (dtype == torch.float32 and fmt.emax >= 100)
-            or fmt.overflow == "inf" or fmt.nan != "nan"):
-        return None
-    m = None if sat else _overflow_factor(fmt, dtype)
-    if not sat and m is None:
-        return None
-    emask, bias = _EXP[dtype]
-    top = fmt.max if sat else 2.0 ** (fmt.emax + 1)
-    kmin, c_emask, c_man = (fmt.emin + bias) << frac, const(emask, idtype), const(M << frac, idtype)
-    c_m = const(m if m is not None else 1.0, dtype)
+    sat, c_man = fmt.overflow == "saturate", const(fmt.man_bits << frac, idtype)
 
     def rnd(src, d, di, k, ki):
         torch.clamp(src, -top, top, out=d)
@@ -183,7 +189,7 @@ def signed_rounder(fmt: FloatFormat, dtype: torch.dtype) -> Callable | None:
     return rnd
 
 
-def _finish(a, s, out):
+def finish(a, s, out):
     """a·s into out when out has the working dtype, else into a (the caller converts)."""
     return torch.mul(a, s, out=out) if out.dtype == a.dtype else a.mul_(s)
 
@@ -203,7 +209,7 @@ def plan(opts: Options, dtype: torch.dtype) -> Callable | None:
         return _mx_plan(fmt, dtype)
     if opts.scale == "none":
         if isinstance(fmt, IntFormat):
-            return _int_grid_plan(int_rounder(fmt.qmax)) if fmt.signed else None
+            return _signed_grid_plan(int_rounder(fmt.qmax)) if fmt.signed else None
         wide = wide_rounder(fmt, dtype)
         if wide is not None:
             def tile(v, stats, out, work):
@@ -218,13 +224,13 @@ def plan(opts: Options, dtype: torch.dtype) -> Callable | None:
         rnd = magnitude_rounder(fmt, dtype)
         return None if rnd is None else _grid_plan(rnd)
     if isinstance(fmt, IntFormat):
-        return _absmax_plan(int_rounder(fmt.qmax), float(fmt.qmax), dtype, "int") \
+        return _absmax_plan(int_rounder(fmt.qmax), float(fmt.qmax), dtype, False) \
             if fmt.signed else None
     signed = signed_rounder(fmt, dtype)
     if signed is not None:
-        return _absmax_plan(signed, fmt.max, dtype, "signed")
+        return _absmax_plan(signed, fmt.max, dtype, False)
     rnd = magnitude_rounder(fmt, dtype)
-    return None if rnd is None else _absmax_plan(rnd, fmt.max, dtype, "magnitude")
+    return None if rnd is None else _absmax_plan(rnd, fmt.max, dtype, True)
 
 
 def _grid_plan(rnd):
@@ -238,7 +244,7 @@ def _grid_plan(rnd):
 
 
 def _signed_grid_plan(rnd):
-    """scale="none", floats the signed rounder takes: y = Q(v)."""
+    """scale="none", signed rounders (:func:`signed_rounder`, :func:`int_rounder`): y = Q(v)."""
     def tile(v, stats, out, work):
         (a, ai), (k, ki) = work.get(v.shape)
         d, di = _into(a, ai, out)
@@ -247,17 +253,7 @@ def _signed_grid_plan(rnd):
     return tile
 
 
-def _int_grid_plan(rnd):
-    """scale="none", signed integers: y = RNE(clamp(v, ±qmax))."""
-    def tile(v, stats, out, work):
-        (a, ai), _ = work.get(v.shape)
-        d, _ = _into(a, ai, out)
-        rnd(v, d)
-        return d
-    return tile
-
-
-def _absmax_plan(rnd, top: float, dtype, kind: str):
+def _absmax_plan(rnd, top: float, dtype, magnitude: bool):
     """scale="absmax" (signed int or float, E ≤ 7): s = max|v|/top, y = Q(v/s)·s, for tiles
     whose every group max lies in [tiny, dmax/4] (the general path's rescaling and clamps
     are identities there); None otherwise."""
@@ -274,14 +270,20 @@ def _absmax_plan(rnd, top: float, dtype, kind: str):
             return None
         s = amax / c_top
         torch.div(v, s, out=a)
-        if kind == "magnitude":
+        if magnitude:
             rnd(a.abs_(), ai, k, ki, v.view(ai.dtype), ai)
-        elif kind == "signed":
-            rnd(a, a, ai, k, ki)
         else:
-            rnd(a, a)
-        return _finish(a, s, out)
+            rnd(a, a, ai, k, ki)
+        return finish(a, s, out)
     return tile
+
+
+def mx_block_scale(amax: torch.Tensor, emax_elem: int) -> torch.Tensor:
+    """s = 2^clamp(⌊log2 amax⌋ − emax, −127, 127) as a new tensor, from amax's exponent bits
+    (for finite amax > 0; 0 → 2^−127 here, where the general path takes 2^−emax)."""
+    idtype = _INT_VIEW[amax.dtype][0]
+    s = torch.bitwise_and(amax.view(idtype), const(_EXP[amax.dtype][0], idtype)).view(amax.dtype)
+    return s.mul_(const(2.0**-emax_elem, amax.dtype)).clamp_(2.0**-127, 2.0**127)
 
 
 def _mx_plan(fmt: MXFormat, dtype):
@@ -296,9 +298,6 @@ def _mx_plan(fmt: MXFormat, dtype):
         rnd, pre, post = magnitude_rounder(elem, dtype), None, None
         if rnd is None:
             return None
-    idtype = _INT_VIEW[dtype][0]
-    c_emask, c_e = const(_EXP[dtype][0], idtype), const(2.0**-fmt.emax_elem, dtype)
-
     def tile(v, stats, out, work):
         (a, ai), (k, ki) = work.get(v.shape)
         torch.abs(v, out=a)
@@ -310,15 +309,15 @@ def _mx_plan(fmt: MXFormat, dtype):
             amax = stats[0]
             if not amax.min().item() > 0:  # a zero block max: the scale 2^−emax matters
                 return None
-        s = torch.bitwise_and(amax.view(idtype), c_emask).view(dtype)
-        a.mul_(torch.reciprocal(s.mul_(c_e).clamp_(2.0**-127, 2.0**127)))
+        s = mx_block_scale(amax, fmt.emax_elem)
+        a.mul_(torch.reciprocal(s))
         if pre is None:
-            rnd(a, ai, k, ki, v.view(idtype), ai)
+            rnd(a, ai, k, ki, v.view(ai.dtype), ai)
         else:  # (q/64)·s = q·(s/64): both are q·s·2^−6 rounded once (s/64 ≥ 2^−133 is exact)
-            rnd(a.mul_(pre), a)
+            rnd(a.mul_(pre), a, ai, k, ki)
             a.copysign_(v)
             s.mul_(post)
-        return _finish(a, s, out)
+        return finish(a, s, out)
     return tile
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 import torch
 
 from .checks import Options
-from .eager import Work, _finish, const, int_rounder, signed_rounder
+from .eager import Work, const, finish, int_rounder, mx_block_scale, signed_rounder
 from .formats import IntFormat, MXFormat
 from .kernels import _EXP, _INT_VIEW, TINY_SCALE
 
@@ -43,7 +43,7 @@ def row_kernel(opts: Options, dtype: torch.dtype) -> Callable | None:
         if fmt.emax_elem < 0:
             return None
         if isinstance(fmt.element, IntFormat):
-            return _runner(_mx_int_prepare(fmt, dtype), _scaled_tile(int_rounder(127), False),
+            return _runner(_mx_int_prepare(fmt, dtype), _scaled_tile(int_rounder(127)),
                            dtype)
         elem = fmt.element
         if elem.overflow != "saturate" or not 1 <= elem.man_bits < _INT_VIEW[dtype][1]:
@@ -52,11 +52,11 @@ def row_kernel(opts: Options, dtype: torch.dtype) -> Callable | None:
     if opts.scale != "absmax":
         return None
     if isinstance(fmt, IntFormat):
-        return _runner(_absmax_prepare(fmt.qmax, dtype), _scaled_tile(int_rounder(fmt.qmax), False),
+        return _runner(_absmax_prepare(fmt.qmax, dtype), _scaled_tile(int_rounder(fmt.qmax)),
                        dtype) if fmt.signed else None
     rnd = signed_rounder(fmt, dtype)
     return None if rnd is None else _runner(_absmax_prepare(fmt.max, dtype),
-                                            _scaled_tile(rnd, True), dtype)
+                                            _scaled_tile(rnd), dtype)
 
 
 def _abs_max(view: torch.Tensor, dtype) -> torch.Tensor:
@@ -83,15 +83,11 @@ def _absmax_prepare(top: float, dtype):
 
 
 def _mx_scale(view, fmt: MXFormat, dtype, log2_range=(-100, 100)):
-    """The block scales s (as :mod:`.eager`'s MX kernel builds them), or None where one
-    lies outside 2^log2_range."""
-    idtype = _INT_VIEW[dtype][0]
+    """The block scales s, or None where one lies outside 2^log2_range."""
     amax = _abs_max(view, dtype)
     if not amax.max().item() < float("inf"):
         return None
-    amax.masked_fill_(amax == 0, 1.0)
-    s = torch.bitwise_and(amax.view(idtype), const(_EXP[dtype][0], idtype)).view(dtype)
-    s.mul_(const(2.0**-fmt.emax_elem, dtype)).clamp_(2.0**-127, 2.0**127)
+    s = mx_block_scale(amax.masked_fill_(amax == 0, 1.0), fmt.emax_elem)
     lo, hi = max(log2_range[0], -100), min(log2_range[1], 100)
     return s if lo <= hi and _within(s, 2.0**lo, 2.0**hi) else None
 
@@ -121,17 +117,13 @@ def _mx_float_prepare(fmt: MXFormat, dtype):
     return prepare
 
 
-def _scaled_tile(rnd, signed: bool):
-    """y = Q(v/s)·s for a per-row s (absmax, MXINT8)."""
+def _scaled_tile(rnd):
+    """y = Q(v/s)·s for a per-row s (absmax, MXINT8), Q a signed rounder."""
     def tile(v, rows, o, work):
         (s,) = rows
         (a, ai), (k, ki) = work.get(v.shape)
-        torch.div(v, s, out=a)
-        if signed:
-            rnd(a, a, ai, k, ki)
-        else:
-            rnd(a, a)
-        return _finish(a, s, o)
+        rnd(torch.div(v, s, out=a), a, ai, k, ki)
+        return finish(a, s, o)
     return tile
 
 
@@ -149,7 +141,7 @@ def _mx_float_tile(fmt: MXFormat, dtype):
         torch.maximum(ki, floor, out=ki)
         ki.sub_(c_man)
         a.div_(k).round_()
-        return _finish(a, k, o)
+        return finish(a, k, o)
     return tile
 
 
