@@ -206,7 +206,7 @@ def _eager(x: torch.Tensor, opts: Options, mask: bool, generator):
     cpu = x.device.type == "cpu"
     wd, stats_fn = work_dtype(x), (group_stats_fast if cpu else group_stats)
     fast = plan(opts, wd) if cpu and not mask else None
-    rows = row_kernel(opts, wd) if cpu and not mask else None
+    whole_rows = row_kernel(opts, wd) if cpu and not mask else None
     work = Work(wd, TILE) if fast is not None else None
 
     def tile(v, stats, *, noise, method, mask, out):
@@ -220,7 +220,7 @@ def _eager(x: torch.Tensor, opts: Options, mask: bool, generator):
 
     return run_tiles(x, opts, tile, stats_fn, combine_stats, needs_stats(opts),
                      method=rounding_method(x.device), mask=mask, generator=generator,
-                     rows_fn=rows)
+                     rows_fn=whole_rows)
 
 
 class _STE(torch.autograd.Function):
