@@ -82,7 +82,7 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
       derived: ``{name: fn(params) -> float}``; bootstrap CIs are reported for each.
       throw: raise :class:`FitError` when the solve fails (else return it with its status).
     """
-    import jax.numpy as jnp
+    import jax
 
     from . import large
     from .solve import minimize, polish
@@ -114,15 +114,17 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
         raise FitError(f"nothing to fit: every parameter of {law.name!r} is fixed or tied")
     if data.n <= layout.k:
         raise FitError(f"too few rows ({data.n}) for {layout.k} fitted parameters")
-    X = {k: jnp.asarray(v) for k, v in data.inputs.items()}
-    y, w = jnp.asarray(data.y), jnp.asarray(data.weights)
-    groups = None if data.groups is None else jnp.asarray(data.groups)
+    # device_put, not jnp.asarray: the latter compiles a copy per shape (in a new process
+    # each costs a compile or a cache load)
+    X = {k: jax.device_put(v) for k, v in data.inputs.items()}
+    y, w = jax.device_put(data.y), jax.device_put(data.weights)
+    groups = None if data.groups is None else jax.device_put(data.groups)
     path = L1_PATH if loss == "l1" else (float(delta),)
     delta = path[-1]
 
     theta0 = make_starts(layout, starts, seed=seed, max_starts=max_starts)
     U0 = layout.from_slot_values(theta0)
-    args0 = (w, X, y, groups, jnp.asarray(path[0]))
+    args0 = (w, X, y, groups, jax.device_put(np.float64(path[0])))
     if data.n > large.LARGE_ROWS:  # screen on a subsample, polish on all rows in chunks
         sol, solver, cargs = large.minimize_large(objective, U0, args0, max_iter=max_iter,
                                                   seed=seed)
@@ -130,7 +132,7 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
         sol = minimize(objective, U0, args0, max_iter=max_iter, rows=data.n)
         solver, cargs = objective, args0
     for d in path[1:]:  # continuation: re-solve the best starts with a smaller δ
-        sol = polish(solver, sol, (*cargs[:4], jnp.asarray(d)), max_iter=max_iter)
+        sol = polish(solver, sol, (*cargs[:4], jax.device_put(np.float64(d))), max_iter=max_iter)
     if not np.isfinite(sol.f_start).any():
         raise FitError(f"the objective is not finite at any of the {len(U0)} starts "
                        f"(predictions non-positive in log space, or overflow); "
@@ -160,14 +162,14 @@ def fit(law, data, *, mapping: Mapping[str, str] | None = None, loss: str = "hub
                     params[lab] = float(val)
         else:
             params[name] = float(np.asarray(natural[name]).ravel()[0])
-    theta_j = jnp.asarray(theta)
+    theta_j = jax.device_put(np.asarray(theta, dtype=float))
+    delta_j = jax.device_put(np.float64(delta))
     if data.n > large.LARGE_ROWS:
-        residuals, H, G, rho = large.diagnostics_chunked(obj, theta_j, w, X, y, groups,
-                                                         jnp.asarray(delta))
+        residuals, H, G, rho = large.diagnostics_chunked(obj, theta_j, w, X, y, groups, delta_j)
     else:
         # the objective reported is the one re-evaluated at the reported (natural) parameters
         residuals, H, G, rho = (np.asarray(a) for a in obj.diagnostics(
-            theta_j, w, X, y, groups, jnp.asarray(delta)))
+            theta_j, w, X, y, groups, delta_j))
     objective_value = float(np.sum(np.where(data.weights > 0, data.weights * rho, 0.0)))
     if loss == "l1":
         objective_value = float(np.sum(data.weights * np.abs(residuals)))

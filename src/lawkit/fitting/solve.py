@@ -159,13 +159,13 @@ def evaluate_starts(fun: Callable, U0: np.ndarray, args: tuple, n: int,
     """``fun`` at every start, in groups of starts so that starts × rows ≤ ``elements``."""
     per = max(1, elements // max(1, n))
     if len(U0) <= per:
-        return np.array(_evaluate(fun, jnp.asarray(U0), args))
+        return np.array(_evaluate(fun, jax.device_put(U0), args))
     out = []
     for lo in range(0, len(U0), per):
         part = U0[lo:lo + per]
         if len(part) < per:  # one compiled shape: pad with the last start
             part = np.concatenate([part, np.repeat(part[-1:], per - len(part), axis=0)])
-        out.append(np.array(_evaluate(fun, jnp.asarray(part), args))[:min(per, len(U0) - lo)])
+        out.append(np.array(_evaluate(fun, jax.device_put(part), args))[:min(per, len(U0) - lo)])
     return np.concatenate(out)
 
 
@@ -178,7 +178,7 @@ def _refine_rows(fun, u, f, idx, args, iterations, max_iter):
     """Iterate rows ``idx`` of ``u`` to convergence (in place); returns (u, f, its, converged)."""
     converged = np.zeros(len(u), dtype=bool)
     if len(idx):
-        ur, fr, it, done = program(_refine_shared_all, fun, max_iter)(jnp.asarray(u[idx]), args)
+        ur, fr, it, done = program(_refine_shared_all, fun, max_iter)(jax.device_put(u[idx]), args)
         u[idx], f[idx] = np.asarray(ur), np.asarray(fr)
         iterations[idx] += np.asarray(it)
         converged[idx] = np.asarray(done)
