@@ -25,6 +25,7 @@ from ..backends.programs import program
 
 _LAM0, _LAM_MIN, _LAM_MAX = 1e-3, 1e-12, 1e12
 _ELEMENTS = 1 << 22  # starts × rows evaluated at once (memory bound of the screening)
+_WIDTH = 16  # lanes stepped at once by the multi-start refine (its work queue)
 
 
 @dataclass(frozen=True)
@@ -92,47 +93,34 @@ def _refine(fun, U, args, max_iter: int):
     return program(_refine_all, fun, max_iter)(U, args)
 
 
-def _stage_sizes(n: int) -> tuple[int, ...]:
-    """Batch sizes of the refine's stages: n, n/4, n/16 … (≥ 4 lanes each)."""
-    sizes = [n]
-    while sizes[-1] // 4 >= 4:
-        sizes.append(sizes[-1] // 4)
-    return tuple(sizes)
-
-
-def _refine_shared_all(fun, max_iter: int, U, args):
-    """:func:`_refine_all` with one ``args`` for every start, in stages: all lanes iterate
-    until at most a quarter are still running, those are gathered into a batch a quarter
-    the size and go on, and so on (a vmapped loop costs its slowest lane × its width; the
-    iteration counts of a fit's starts spread over 2–3×).  Each lane takes the same steps
-    as alone; only the batch it is computed in changes."""
+def _refine_shared_all(fun, max_iter: int, U, args, width: int = _WIDTH):
+    """:func:`_refine_all` with one ``args`` for every start, as a work queue: each
+    iteration steps the first ``width`` lanes still running (a vmapped loop costs its
+    slowest lane × all lanes; the iteration counts of a fit's starts spread over 2–3×, so
+    this does about half the work, with one copy of the step in the program).  Each lane
+    takes the same steps as alone; only the batch it is computed in changes."""
     step = jax.vmap(lambda u, f, lam: _newton_step(fun, u, f, lam, args))
     f0 = jax.vmap(lambda u: fun(u, *args))(U)
     n = U.shape[0]
+    w = min(width, n)
     state = (U, f0, jnp.full(n, _LAM0), jnp.zeros(n, dtype=jnp.int32), ~jnp.isfinite(f0))
-    sizes = _stage_sizes(n)
 
     def running(s):
         return (s[3] < max_iter) & ~s[4]
 
-    def run(s, leave: int):  # iterate until at most ``leave`` lanes are running
-        def body(s):
-            u, f, lam, it, done = s
-            live = running(s)
-            u2, f2, lam2, done2 = step(u, f, lam)
-            pick = lambda new, old: jnp.where(  # noqa: E731
-                live.reshape(live.shape + (1,) * (new.ndim - 1)), new, old)
-            return (pick(u2, u), pick(f2, f), pick(lam2, lam), it + live, pick(done2, done))
-        return jax.lax.while_loop(lambda s: jnp.sum(running(s)) > leave, body, s)
+    def body(s):
+        live = running(s)
+        idx = jnp.argsort(~live, stable=True)[:w]  # running lanes first, then padding
+        u, f, lam, it, done = (a[idx] for a in s)
+        on = live[idx]
+        u2, f2, lam2, done2 = step(u, f, lam)
 
-    for size, leave in zip(sizes, (*sizes[1:], 0)):
-        if size == n:
-            state = run(state, leave)
-        else:  # the running lanes first (at most ``size`` of them), the rest as padding
-            idx = jnp.argsort(~running(state), stable=True)[:size]
-            part = run(tuple(a[idx] for a in state), leave)
-            state = tuple(a.at[idx].set(b) for a, b in zip(state, part))
-    u, f, _, it, done = state
+        def pick(new, old):
+            return jnp.where(on.reshape(on.shape + (1,) * (new.ndim - 1)), new, old)
+        part = (pick(u2, u), pick(f2, f), pick(lam2, lam), it + on, pick(done2, done))
+        return tuple(a.at[idx].set(b) for a, b in zip(s, part))
+
+    u, f, _, it, done = jax.lax.while_loop(lambda s: jnp.any(running(s)), body, state)
     return u, f, it, done & jnp.isfinite(f)
 
 

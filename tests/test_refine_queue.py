@@ -1,6 +1,6 @@
-"""The staged multi-start refine (issue 17): lanes still running are gathered into
-narrower batches as the others converge.  Every lane must end where it ends when iterated
-alone in the one-batch loop (up to rounding: a batch's width changes XLA's vectorisation)."""
+"""The multi-start refine as a work queue (issue 17): each iteration steps the first 16
+lanes still running.  Every lane must end where it ends in the one-batch vmapped loop (up
+to rounding: a batch's width changes XLA's vectorisation)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,7 @@ import pytest
 
 import lawkit
 from lawkit.backends.jax import double_precision
-from lawkit.fitting.solve import _refine_all, _refine_shared_all, _stage_sizes, batched
-
-
-def test_stage_sizes():
-    assert _stage_sizes(64) == (64, 16, 4)
-    assert _stage_sizes(100) == (100, 25, 6)
-    assert _stage_sizes(15) == (15,)
-    assert _stage_sizes(16) == (16, 4)
-    assert _stage_sizes(1) == (1,)
+from lawkit.fitting.solve import _refine_all, _refine_shared_all, batched
 
 
 def _rosenbrock(u, a):
@@ -31,9 +23,9 @@ def jnp_sum(x):
 
 
 @pytest.mark.parametrize("n_starts,max_iter", [(64, 1000), (37, 1000), (64, 7), (5, 1000)])
-def test_staged_refine_matches_one_batch(n_starts, max_iter):
-    """Rosenbrock from spread starts: iteration counts spread widely, so every stage runs;
-    with max_iter = 7 every lane stops on the cap in the first stage."""
+def test_queued_refine_matches_one_batch(n_starts, max_iter):
+    """Rosenbrock from spread starts: iteration counts spread widely (lanes leave the
+    queue at different times); with max_iter = 7 every lane stops on the cap."""
     import jax
     import jax.numpy as jnp
 
@@ -44,10 +36,10 @@ def test_staged_refine_matches_one_batch(n_starts, max_iter):
     with double_precision():
         one = jax.jit(lambda U: _refine_all(_rosenbrock, max_iter, U,
                                             batched(args, U.shape[0])))(jnp.asarray(U))
-        staged = jax.jit(lambda U: _refine_shared_all(_rosenbrock, max_iter, U,
+        queued = jax.jit(lambda U: _refine_shared_all(_rosenbrock, max_iter, U,
                                                       args))(jnp.asarray(U))
     u1, f1, it1, ok1 = (np.asarray(a) for a in one)
-    u2, f2, it2, ok2 = (np.asarray(a) for a in staged)
+    u2, f2, it2, ok2 = (np.asarray(a) for a in queued)
     assert not ok2[0] and not np.isfinite(f2[0])
     np.testing.assert_array_equal(ok1, ok2)
     live = np.isfinite(f1)
@@ -58,15 +50,16 @@ def test_staged_refine_matches_one_batch(n_starts, max_iter):
         return
     assert ok2[live].all()
     if n_starts > 16:
-        assert len(set(it2[live])) > 10  # spread: the later stages had work
+        assert len(set(it2[live])) > 10  # spread: lanes left the queue at many times
     np.testing.assert_allclose(u2[live], u1[live], atol=1e-7)  # the same minimum per lane
     np.testing.assert_allclose(f2[live], f1[live], atol=1e-20)
-    assert np.abs(it2 - it1).max() <= 3
+    # rounding near the stopping test moves a lane's last few iterations, no more
+    assert np.median(np.abs(it2 - it1)) == 0 and np.abs(it2 - it1).max() <= 12
 
 
-def test_staged_fit_keeps_the_reference_optimum(shared_data):
+def test_queued_fit_keeps_the_reference_optimum(shared_data):
     """Epoch's reanalysis of Chinchilla (the benchmark problem): the same objective to 12
-    digits as before the stages (1.0182740178006e-3 from the one-batch loop)."""
+    digits as before the queue (1.0182740178006e-3 from the one-batch loop)."""
     import sys
     from pathlib import Path
 
