@@ -41,7 +41,7 @@ def clustered_residuals(frame, residuals: np.ndarray, weights: np.ndarray, used:
     for col in frame.columns:
         if col in used:
             continue
-        values = frame[col].to_numpy()[keep]
+        values = np.asarray(frame[col])[keep]
         levels = {v for v in values.tolist() if v == v}
         if not 2 <= len(levels) <= 20 or len(levels) * 3 > len(values):
             continue

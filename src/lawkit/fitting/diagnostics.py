@@ -176,7 +176,7 @@ def law_inputs(data, law, mapping: Mapping[str, str] | None = None) -> dict[str,
     """Every declared input of ``law`` that ``data`` (a FitData) holds as a numeric column,
     in the law's order — also inputs the expression does not use, so that a term left out
     of the law shows as a trend."""
-    import pandas as pd
+    from .data import NumericTable
 
     mapping = dict(mapping or {})
     out = {}
@@ -186,7 +186,12 @@ def law_inputs(data, law, mapping: Mapping[str, str] | None = None) -> dict[str,
             continue
         col = mapping.get(name, name)
         if col in data.frame.columns:
-            values = pd.to_numeric(data.frame[col], errors="coerce").to_numpy(dtype=float)
+            if isinstance(data.frame, NumericTable):
+                values = data.frame[col].astype(float)
+            else:
+                import pandas as pd
+
+                values = pd.to_numeric(data.frame[col], errors="coerce").to_numpy(dtype=float)
             if np.isfinite(values).all():
                 out[name] = values
     return out
