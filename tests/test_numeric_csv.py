@@ -73,9 +73,25 @@ def test_accepted_files_read_as_pandas_reads_them(tmp_path, text):
     "a,b\n",                 # no rows
     "a,b\n99999999999999999999,1\n",  # beyond int64
     "a,b\n1,2\x0c3\n",      # a control character
+    # found in review: str.splitlines breaks lines where pandas does not
+    "a,b\n1,2\x0c3,4\n", "a\n1\x852\n", "x\x851\n2\n", "a\n1\n\x0b\n2\n", "a,b\x1e1,2\n",
+    "a\n1\n2\x1d\n", "a\n1\u20292\n",
+    " \n1\n2\n", "\t\n1\n2\n",                       # a line of blanks (pandas skips it)
+    "a\n" + "0" * 4400 + "1\n", "a\n" + "1" * 5000 + "\n",   # past int()'s digit limit
+    "a\n0." + "0" * 140000 + "1\n",               # past csv's field size limit
 ])
 def test_anything_else_is_left_to_pandas(tmp_path, text):
     assert read_numeric_csv(_write(tmp_path, text)) is None
+
+
+def test_signed_zero_group_levels_as_pandas_gives_them(tmp_path):
+    """Found in review: np.unique and pandas' factorize keep different zeros of ±0."""
+    path = _write(tmp_path, "N,D,L,g\n1,2,2,1\n2,3,3,1\n3,4,4,-0.0\n4,5,5,0.0\n")
+    fast = prepare(CHIN, path, group="g")
+    slow = prepare(CHIN, pd.read_csv(path), group="g")
+    assert isinstance(fast.frame, NumericTable)
+    assert [str(v) for v in fast.group_levels] == [str(v) for v in slow.group_levels]
+    np.testing.assert_array_equal(fast.groups, slow.groups)
 
 
 def test_large_files_are_left_to_pandas(tmp_path, monkeypatch):

@@ -96,6 +96,32 @@ def test_the_key_names_the_law_content_and_a_registered_function_stays_off_disk(
     assert len(list(store.iterdir())) == n
 
 
+def test_programs_are_shared_by_laws_of_one_structure(store):
+    """The disk key is the law's structure: another name, citation, description, value
+    set or spelling of a term loads the stored programs; another bound or
+    another expression does not."""
+    df = frame()
+    fit(lawkit.parse(LAW)["epoch"], df)
+    files = sorted(store.iterdir())
+    same = """
+law renamed "Someone 2026, a citation":
+    inputs N "parameters", D "tokens"
+    output loss "nats"
+    params E > 0, A > 0, B > 0, alpha, beta
+    data = B/D^beta
+    loss = E + A/N^alpha + data
+    values mine "a value set": E = 1.7, A = 400, B = 1800, alpha = 0.34, beta = 0.28
+"""
+    forget()
+    before = dict(programs.STATS)
+    fit(lawkit.parse(same)["renamed"], df)
+    assert sorted(store.iterdir()) == files
+    assert programs.STATS["exported"] == before["exported"]
+    assert programs.STATS["loaded"] > before["loaded"]
+    fit(lawkit.parse(LAW.replace("alpha, beta", "alpha > 0, beta"))["epoch"], df)
+    assert len(list(store.iterdir())) > len(files)  # a bound changes the transform
+
+
 def test_the_source_digest_changes_with_lawkits_code(tmp_path):
     import shutil
 

@@ -12,6 +12,7 @@ else — text columns, missing values, quoting, large files — goes through
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ def _numeric_column(cells: list[str]) -> np.ndarray | None:
     if all(c.isdigit() or (c[:1] in "+-" and c[1:].isdigit()) for c in cells):
         try:
             return np.array([int(c) for c in cells], dtype=np.int64)
-        except OverflowError:
+        except (OverflowError, ValueError):  # beyond int64, or past int()'s digit limit
             return None
     try:
         values = np.array([float(c) for c in cells], dtype=np.float64)
@@ -68,13 +69,19 @@ def read_numeric_csv(path: Path) -> NumericTable | None:
         text = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None
-    lines = [line for line in text.splitlines() if line]
-    if len(lines) < 2 or '"' in text:
+    # pandas breaks lines at \r\n, \r and \n only (not at str.splitlines' \x0c, \x85, …),
+    # and skips empty lines; a line of spaces it skips or reads: left to it
+    lines = [line for line in re.split(r"\r\n|\r|\n", text) if line]
+    if len(lines) < 2 or '"' in text or not all(line.isprintable() and line.strip()
+                                                for line in lines):
         return None
     cells = "".join(lines[1:])  # the numbers: nothing but ASCII digits, signs, . e E ,
-    if not (cells.isascii() and cells.isprintable()) or any(ch in cells for ch in "_ '"):
+    if not cells.isascii() or any(ch in cells for ch in "_ '"):
         return None
-    header, *body = csv.reader(lines)
+    try:
+        header, *body = csv.reader(lines)
+    except csv.Error:  # e.g. a field beyond csv's size limit
+        return None
     if len(set(header)) != len(header) or not all(header) or any(
             len(r) != len(header) for r in body):
         return None
@@ -293,12 +300,10 @@ def prepare(law, data, *, mapping: Mapping[str, str] | None = None, space: str =
         if group not in frame.columns:
             raise DataError(f"data has no group column {group!r}"
                             + (f"; {h}" if (h := did_you_mean(group, map(str, frame.columns))) else ""))
-        if isinstance(frame, NumericTable):  # finite numbers: none missing
-            uniques, codes = np.unique(frame[group], return_inverse=True)
-        else:
-            import pandas as pd
+        import pandas as pd  # its factorize for every table: the same levels (even ±0)
 
-            codes, uniques = pd.factorize(frame[group], sort=True)
+        codes, uniques = pd.factorize(np.asarray(frame[group]) if isinstance(
+            frame, NumericTable) else frame[group], sort=True)
         if (codes < 0).any():
             raise DataError(f"group column {group!r} has missing values in rows "
                             f"{_rows(codes < 0, frame)}")
