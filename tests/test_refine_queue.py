@@ -13,13 +13,9 @@ from lawkit.fitting.solve import _refine_all, _refine_shared_all, batched
 
 
 def _rosenbrock(u, a):
-    return jnp_sum((a - u[:-1]) ** 2 + 100.0 * (u[1:] - u[:-1] ** 2) ** 2)
-
-
-def jnp_sum(x):
     import jax.numpy as jnp
 
-    return jnp.sum(x)
+    return jnp.sum((a - u[:-1]) ** 2 + 100.0 * (u[1:] - u[:-1] ** 2) ** 2)
 
 
 @pytest.mark.parametrize("n_starts,max_iter", [(64, 1000), (37, 1000), (64, 7), (5, 1000)])
