@@ -18,8 +18,9 @@ def _rosenbrock(u, a):
     return jnp.sum((a - u[:-1]) ** 2 + 100.0 * (u[1:] - u[:-1] ** 2) ** 2)
 
 
+@pytest.mark.parametrize("width", [16, "all"])  # CPU; a GPU steps all lanes at once
 @pytest.mark.parametrize("n_starts,max_iter", [(64, 1000), (37, 1000), (64, 7), (5, 1000)])
-def test_queued_refine_matches_one_batch(n_starts, max_iter):
+def test_queued_refine_matches_one_batch(n_starts, max_iter, width):
     """Rosenbrock from spread starts: iteration counts spread widely (lanes leave the
     queue at different times); with max_iter = 7 every lane stops on the cap."""
     import jax
@@ -32,7 +33,8 @@ def test_queued_refine_matches_one_batch(n_starts, max_iter):
     with double_precision():
         one = jax.jit(lambda U: _refine_all(_rosenbrock, max_iter, U,
                                             batched(args, U.shape[0])))(jnp.asarray(U))
-        queued = jax.jit(lambda U: _refine_shared_all(_rosenbrock, max_iter, U,
+        w = n_starts if width == "all" else width
+        queued = jax.jit(lambda U: _refine_shared_all(_rosenbrock, max_iter, w, U,
                                                       args))(jnp.asarray(U))
     u1, f1, it1, ok1 = (np.asarray(a) for a in one)
     u2, f2, it2, ok2 = (np.asarray(a) for a in queued)

@@ -25,7 +25,7 @@ from ..backends.programs import program
 
 _LAM0, _LAM_MIN, _LAM_MAX = 1e-3, 1e-12, 1e12
 _ELEMENTS = 1 << 22  # starts × rows evaluated at once (memory bound of the screening)
-_WIDTH = 16  # lanes stepped at once by the multi-start refine (its work queue)
+_WIDTH = 16  # lanes stepped at once by the multi-start refine on CPU (its work queue)
 
 
 @dataclass(frozen=True)
@@ -93,12 +93,13 @@ def _refine(fun, U, args, max_iter: int):
     return program(_refine_all, fun, max_iter)(U, args)
 
 
-def _refine_shared_all(fun, max_iter: int, U, args, width: int = _WIDTH):
+def _refine_shared_all(fun, max_iter: int, width: int, U, args):
     """:func:`_refine_all` with one ``args`` for every start, as a work queue: each
     iteration steps the first ``width`` lanes still running (a vmapped loop costs its
     slowest lane × all lanes; the iteration counts of a fit's starts spread over 2–3×, so
-    this does about half the work, with one copy of the step in the program).  Each lane
-    takes the same steps as alone; only the batch it is computed in changes."""
+    on a CPU this does about half the work, with one copy of the step in the program).
+    Each lane takes the same steps as alone, up to rounding (the batch it is computed in
+    changes XLA's vectorisation, which can move a lane's last iterations)."""
     step = jax.vmap(lambda u, f, lam: _newton_step(fun, u, f, lam, args))
     f0 = jax.vmap(lambda u: fun(u, *args))(U)
     n = U.shape[0]
@@ -166,7 +167,10 @@ def _refine_rows(fun, u, f, idx, args, iterations, max_iter):
     """Iterate rows ``idx`` of ``u`` to convergence (in place); returns (u, f, its, converged)."""
     converged = np.zeros(len(u), dtype=bool)
     if len(idx):
-        ur, fr, it, done = program(_refine_shared_all, fun, max_iter)(jax.device_put(u[idx]), args)
+        # on a GPU a step costs about the same at any width: all lanes at once
+        width = _WIDTH if jax.default_backend() == "cpu" else len(idx)
+        ur, fr, it, done = program(_refine_shared_all, fun, max_iter, width)(
+            jax.device_put(u[idx]), args)
         u[idx], f[idx] = np.asarray(ur), np.asarray(fr)
         iterations[idx] += np.asarray(it)
         converged[idx] = np.asarray(done)
