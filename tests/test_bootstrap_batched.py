@@ -10,13 +10,9 @@ import pytest
 import lawkit
 from lawkit.fitting import fit
 
-CHIN = lawkit.parse("""
-law chin:
-    inputs N, D
-    output L
-    params E > 0, A > 0, B > 0, alpha > 0, beta > 0
-    L = E + A/N^alpha + B/D^beta
-""")["chin"]
+from helpers import CHIN_LAW
+
+CHIN = lawkit.parse(CHIN_LAW)["chin"]
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,9 @@ from lawkit.cli import main
 from lawkit.errors import DataError
 from lawkit.fitting import Status, fit
 
-CHIN = lawkit.parse("""
-law chin:
-    inputs N, D
-    output L
-    params E > 0, A > 0, B > 0, alpha > 0, beta > 0
-    L = E + A/N^alpha + B/D^beta
-""")["chin"]
+from helpers import CHIN_LAW
+
+CHIN = lawkit.parse(CHIN_LAW)["chin"]
 
 
 def frame(n=60, seed=0, E=1.69, noise=0.01):

@@ -18,6 +18,10 @@ from hypothesis import strategies as st
 import lawkit
 from lawkit.fitting.data import NumericTable, fit_table, prepare, read_numeric_csv
 
+from helpers import CHIN_LAW
+
+CHIN = lawkit.parse(CHIN_LAW)["chin"]
+
 
 def _same_as_pandas(path) -> bool:
     """Asserts the reader agrees with pandas where it answers; returns whether it did."""
@@ -118,14 +122,6 @@ def test_property_agrees_with_pandas_or_declines(tmp_path, rows):
     path = _write(tmp_path, text, "prop.csv")
     _same_as_pandas(path)
 
-
-CHIN = lawkit.parse("""
-law chin:
-    inputs N, D
-    output L
-    params E > 0, A > 0, B > 0, alpha > 0, beta > 0
-    L = E + A/N^alpha + B/D^beta
-""")["chin"]
 
 
 def test_fit_reads_the_same_data_either_way(tmp_path):

@@ -101,9 +101,7 @@ def _mx_int_prepare(fmt: MXFormat, dtype):
 
 def _mx_float_prepare(fmt: MXFormat, dtype):
     elem = fmt.element
-    frac = _INT_VIEW[dtype][1]
-    idtype = _INT_VIEW[dtype][0]
-
+    idtype, frac = _INT_VIEW[dtype]
     e_min, e_max = 1 - _EXP[dtype][1], _EXP[dtype][1]  # normal exponents of the dtype
     log2_range = (e_min - elem.emin + elem.man_bits, e_max - elem.emax - 1)
 
