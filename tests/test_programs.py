@@ -1,5 +1,6 @@
-"""Traced programs on disk (lawkit.backends.programs): the same results as jax.jit, a hit
-in a new process, stale or corrupt files never used, nothing written unless switched on."""
+"""Compiled programs on disk (lawkit.backends.programs): the same results as jax.jit, a hit
+in a new process, stale, corrupt or foreign files never used, nothing written unless
+switched on."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ def test_a_fit_through_stored_programs_equals_the_jitted_fit(store):
     programs.use_directory(store)
     before = dict(programs.STATS)
     stored = fit(law, df, bootstrap=20)
-    assert programs.STATS["exported"] > before["exported"]
-    assert sorted(p.suffix for p in store.iterdir()) == [".jaxexport"] * len(list(store.iterdir()))
+    assert programs.STATS["stored"] > before["stored"]
+    assert sorted(p.suffix for p in store.iterdir()) == [".xla"] * len(list(store.iterdir()))
     assert stored.to_dict() == plain.to_dict() | {"seconds": stored.to_dict()["seconds"]}
 
 
@@ -116,7 +117,7 @@ law renamed "Someone 2026, a citation":
     before = dict(programs.STATS)
     fit(lawkit.parse(same)["renamed"], df)
     assert sorted(store.iterdir()) == files
-    assert programs.STATS["exported"] == before["exported"]
+    assert programs.STATS["stored"] == before["stored"]
     assert programs.STATS["loaded"] > before["loaded"]
     fit(lawkit.parse(LAW.replace("alpha, beta", "alpha > 0, beta"))["epoch"], df)
     assert len(list(store.iterdir())) > len(files)  # a bound changes the transform
@@ -142,39 +143,79 @@ def test_nothing_is_written_unless_switched_on(tmp_path):
     code = ("import os; from lawkit.backends import programs as p; import lawkit; "
             "from lawkit.fitting import fit; import pandas as pd; "
             "fit(lawkit.load('chinchilla')['chinchilla'], 'example:gadre_overtraining'); "
-            "print(p._STATE['dir'], p.STATS['exported'])")
+            "print(p._STATE['dir'], p.STATS['stored'])")
     env = {**os.environ, "HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=300, env=env, cwd=ROOT).stdout.split()
-    assert out == ["None", "0"] and not any(tmp_path.rglob("*.jaxexport"))
+    assert out == ["None", "0"] and not any(tmp_path.rglob("*.xla"))
 
 
 def test_old_programs_are_pruned_least_recently_used_first(tmp_path):
     for i in range(6):
-        f = tmp_path / f"{i}.jaxexport"
+        f = tmp_path / f"{i}.xla"
         f.write_bytes(b"x")
         os.utime(f, (1000 + i, 1000 + i))
+    (tmp_path / "old.jaxexport").write_bytes(b"x")  # an earlier lawkit's format
     programs._prune(tmp_path, keep=3)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.jaxexport", "4.jaxexport",
-                                                         "5.jaxexport"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.xla", "4.xla", "5.xla"]
 
 
 def test_a_new_process_loads_the_programs_and_gets_the_same_fit(tmp_path):
-    """Two `lawkit fit --json --verbose` processes: the second traces nothing, compiles
-    nothing, and prints the same fit to the last digit."""
+    """`lawkit fit --json --verbose` processes: the second traces nothing, compiles
+    nothing, and prints the same fit to the last digit.  With the programs deleted and
+    JAX's cache kept, the next process compiles afresh (a re-serialized executable that
+    JAX's cache had loaded fails to run in the process after), and a library process that
+    turns the cache on runs the stored programs (LAPACK set up first: without it an
+    executable calling LAPACK crashes)."""
     import json
+    import shutil
 
     frame().to_csv(tmp_path / "d.csv", index=False)
     (tmp_path / "e.law").write_text(LAW, encoding="utf-8")
     env = {**os.environ, "LAWKIT_CACHE_DIR": str(tmp_path / "cache")}
     cmd = [sys.executable, "-m", "lawkit", "fit", str(tmp_path / "e.law"),
            str(tmp_path / "d.csv"), "--verbose", "--json"]
-    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+
+    def run():
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+
+    first, second = run(), run()
     assert first.returncode == second.returncode == 0, first.stderr
-    assert "traced programs 0 loaded, 3 traced and stored" in first.stderr
-    assert "traced programs 3 loaded, 0 traced and stored" in second.stderr
+    assert "programs 0 loaded, 3 compiled and stored" in first.stderr
+    assert "programs 3 loaded, 0 compiled and stored" in second.stderr
     assert ", 0 compiled" in second.stderr and str(tmp_path / "cache") in second.stderr
-    a, b = json.loads(first.stdout), json.loads(second.stdout)
-    assert a.pop("seconds") > 0 and b.pop("seconds") > 0
-    assert a == b
+    shutil.rmtree(tmp_path / "cache" / "programs")
+    third, fourth = run(), run()
+    assert third.returncode == fourth.returncode == 0, fourth.stderr
+    assert "programs 3 loaded" in fourth.stderr
+    assert not list((tmp_path / "cache").glob("jit_lawkit_*"))  # no dead entries in JAX's
+    fits = [json.loads(r.stdout) for r in (first, second, third, fourth)]
+    for f in fits:
+        assert f.pop("seconds") > 0
+    assert all(f == fits[0] for f in fits)
+    code = ("import sys, lawkit; from lawkit.backends import programs; "
+            "from lawkit.backends.jax import enable_compilation_cache; "
+            f"enable_compilation_cache({str(tmp_path / 'cache')!r}); "
+            f"law = lawkit.load({str(tmp_path / 'e.law')!r})['epoch']; "
+            f"print(repr(lawkit.fit(law, {str(tmp_path / 'd.csv')!r}).objective), "
+            "programs.STATS['loaded'])")
+    lib = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, cwd=ROOT)
+    assert lib.returncode == 0, lib.stderr
+    assert lib.stdout.split() == [repr(fits[0]["objective"]), "3"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="giving a file to another user needs root")
+def test_a_program_another_user_owns_is_never_loaded(store):
+    law = lawkit.parse(LAW)["epoch"]
+    df = frame()
+    fit(law, df)
+    files = sorted(store.iterdir())
+    for f in files:
+        os.chown(f, 4242, 4242)
+    forget()
+    before = dict(programs.STATS)
+    fit(law, df)
+    assert programs.STATS["loaded"] == before["loaded"]
+    assert programs.STATS["rejected"] - before["rejected"] == len(files)

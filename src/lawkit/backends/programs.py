@@ -1,28 +1,35 @@
-"""Traced programs kept on disk, so that a new process neither re-traces nor re-lowers a fit.
+"""Compiled programs kept on disk, so that a new process neither traces, lowers nor
+compiles a fit again.
 
 JAX's compilation cache skips XLA's compile, but every process still traces the Python
-code (the Newton step, its Hessian, the vmaps: about a second for a small law) to find the
-cache key.  :class:`Program` keeps the traced, lowered program of one function for one
-argument signature as a serialized :mod:`jax.export` artifact (StableHLO in a flatbuffer:
-data, not code; nothing is unpickled) in a directory (``<cache>/programs/`` for the command line):
+code (the Newton step, its Hessian, the vmaps: about a second for a small law) and lowers
+it to find the cache key.  :class:`Program` keeps the compiled executable of one function
+for one argument signature (:mod:`jax.experimental.serialize_executable`) in a directory
+(``<cache>/programs/`` for the command line):
 
-    file name = sha256(function key, argument tree/shapes/dtypes, 64-bit mode, platform,
-                       JAX version, sha256 of lawkit's own source)
+    file name = sha256(function key, argument tree/shapes/dtypes, 64-bit mode, backend,
+                       JAX and jaxlib versions, the host CPU, XLA_FLAGS,
+                       sha256 of lawkit's own source)
 
-so a changed law, loss, data shape, JAX or lawkit gives a new file and a stale program is
-never used.  A function whose key is ``None`` (e.g. a law using a user-registered
-function, whose implementation lawkit cannot fingerprint) is only jit-compiled.
+so a changed law, loss, data shape, JAX, machine or lawkit gives a new file and a stale
+program is never used.  A function whose key is ``None`` (e.g. a law using a
+user-registered function, whose implementation lawkit cannot fingerprint) is only
+jit-compiled.
 
-The disk store is off until :func:`use_directory` turns it on (the ``lawkit`` command line
-does, with :func:`lawkit.backends.jax.enable_compilation_cache`); library calls otherwise
-write nothing.  Results are those of ``jax.jit(fn)``: the exported program is the same
-StableHLO, compiled by the same XLA.
+An executable is machine code: like JAX's own compilation cache, the directory must be
+trusted (it is created private to the user, and a file that another user owns is never
+loaded).  The disk store is off until :func:`use_directory` turns it on (the ``lawkit``
+command line does, with :func:`lawkit.backends.jax.enable_compilation_cache`); library
+calls otherwise write nothing.  Results are those of ``jax.jit(fn)``: the same program,
+compiled by the same XLA.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import platform
 import threading
 from collections.abc import Callable
 from functools import cache, partial
@@ -30,15 +37,18 @@ from pathlib import Path
 
 import jax
 
+from .lapack import initialize_lapack
+
 _STATE = {"dir": None}
 KEEP = 512  # programs kept on disk; the least recently used beyond this are deleted
-#: counts of this process: programs loaded from disk, exported to disk, unreadable files
-STATS = {"loaded": 0, "exported": 0, "rejected": 0}
+SUFFIX = ".xla"
+#: counts of this process: programs loaded from disk, compiled and stored, unreadable files
+STATS = {"loaded": 0, "stored": 0, "rejected": 0}
 _LOCK = threading.Lock()
 
 
 def use_directory(path: str | os.PathLike | None) -> None:
-    """Keep traced programs under ``path`` (``None``: only in memory)."""
+    """Keep compiled programs under ``path`` (``None``: only in memory)."""
     _STATE["dir"] = None if path is None else Path(path)
 
 
@@ -57,19 +67,46 @@ def tree_digest(root: Path) -> str:
     return h.hexdigest()
 
 
+@cache
+def host() -> str:
+    """What an executable was compiled for: JAX and jaxlib, the backend, the CPU (model and
+    instruction-set flags: XLA compiles for the host's features) and ``XLA_FLAGS``."""
+    import jaxlib
+
+    cpu = platform.machine() + " " + platform.processor()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            lines = [ln for ln in fh.read(1 << 16).splitlines()
+                     if ln.startswith(("model name", "flags", "Features", "CPU part"))]
+        cpu += "|" + "|".join(dict.fromkeys(lines))  # each distinct line once
+    except OSError:
+        pass
+    device = _device()
+    return "\n".join((jax.__version__, getattr(jaxlib, "__version__", "?"),
+                      device.client.platform, device.client.platform_version,
+                      device.device_kind, cpu, os.environ.get("XLA_FLAGS", "")))
+
+
+def _device():
+    """The device a program without placed arguments runs on (JAX's default device)."""
+    chosen = jax.config.jax_default_device
+    return chosen if isinstance(chosen, jax.Device) else jax.devices()[0]
+
+
 def _signature(args) -> str:
     leaves, tree = jax.tree_util.tree_flatten(args)
-    shapes = [(tuple(getattr(x, "shape", ())), str(getattr(x, "dtype", type(x).__name__)))
-              for x in leaves]
+    shapes = [(tuple(getattr(x, "shape", ())), str(getattr(x, "dtype", type(x).__name__)),
+               bool(getattr(x, "weak_type", False))) for x in leaves]
     return f"{tree}|{shapes}|x64={jax.config.jax_enable_x64}|{jax.default_backend()}"
 
 
 class Program:
-    """``jax.jit(fn)``, with its traced program kept on disk per argument signature when a
+    """``jax.jit(fn)``, with its compiled program kept on disk per argument signature when a
     directory is set and ``key`` (a string naming everything ``fn`` closes over) is given."""
 
     def __init__(self, fn: Callable, key: str | None):
         self.key = key
+        self._fn = fn
         self._jit = jax.jit(fn)
         self._by_signature: dict[str, Callable] = {}
 
@@ -80,40 +117,97 @@ class Program:
         sig = _signature(args)
         run = self._by_signature.get(sig)
         if run is None:
-            run = self._by_signature[sig] = self._load_or_export(where, sig, args)
+            run = self._by_signature[sig] = self._load_or_compile(where, sig, args)
         return run(*args)
 
-    def _load_or_export(self, where: Path, sig: str, args) -> Callable:
-        from jax import export
-
+    def _load_or_compile(self, where: Path, sig: str, args) -> Callable:
         digest = hashlib.sha256("\n".join(
-            (self.key, sig, jax.__version__, source_digest())).encode()).hexdigest()
-        path = where / f"{digest}.jaxexport"
+            (self.key, sig, host(), source_digest())).encode()).hexdigest()
+        path = where / f"{digest}{SUFFIX}"
+        # an executable is never lowered, and lowering is where jaxlib sets up LAPACK
+        if initialize_lapack():
+            try:
+                compiled = _load(path)
+                STATS["loaded"] += 1
+                _touch(path)
+                return compiled
+            except FileNotFoundError:
+                pass
+            except Exception:  # noqa: BLE001 — truncated, foreign or stale: compile, overwrite
+                STATS["rejected"] += 1
+        fresh = _fresh(self._fn, digest)
         try:
-            exported = export.deserialize(bytearray(path.read_bytes()))
-            STATS["loaded"] += 1
-            _touch(path)
-            return jax.jit(exported.call)
-        except FileNotFoundError:
-            pass
-        except Exception:  # a truncated or foreign file: trace again and overwrite it
-            STATS["rejected"] += 1
-        try:
-            exported = export.export(self._jit)(*args)
-            blob = exported.serialize()
-        except Exception:  # a program JAX cannot serialize: jit it as usual
+            compiled = jax.jit(fresh).lower(*args).compile()
+        except Exception:  # noqa: BLE001 — e.g. a program JAX cannot compile ahead: plain jit
             return self._jit
+        finally:
+            _drop_from_jax_cache(fresh.__name__)
+        try:
+            blob = _dump(compiled)
+        except Exception:  # noqa: BLE001 — a program JAX cannot serialize: keep it in memory
+            return compiled
         with _LOCK:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".{os.getpid()}.tmp")
                 tmp.write_bytes(blob)
                 os.replace(tmp, path)  # atomic: a reader never sees half a file
-                STATS["exported"] += 1
+                STATS["stored"] += 1
                 _prune(where)
             except OSError:  # read-only cache: keep the program in memory only
                 pass
-        return jax.jit(exported.call)
+        return compiled
+
+
+_MAGIC = b"lawkit-xla-1\n"
+
+
+def _fresh(fn: Callable, digest: str) -> Callable:
+    """``fn`` under a name no compiled program had before, so that XLA compiles it afresh:
+    an executable that JAX's compilation cache loaded does not survive serializing again
+    (running it in the next process fails with "Function … not found")."""
+    def run(*args):
+        return fn(*args)
+
+    run.__name__ = run.__qualname__ = f"lawkit_{digest[:16]}_{os.urandom(4).hex()}"
+    return run
+
+
+def _drop_from_jax_cache(name: str) -> None:
+    """Delete what JAX's compilation cache wrote for the uniquely named ``name`` (nobody
+    will ask for it again)."""
+    where = jax.config.jax_compilation_cache_dir
+    if where:
+        for f in Path(where).glob(f"jit_{name}-*"):
+            try:
+                f.unlink()
+            except OSError:
+                pass
+
+
+def _dump(compiled) -> bytes:
+    from jax.experimental import serialize_executable
+
+    payload, in_tree, out_tree = serialize_executable.serialize(compiled)
+    return _MAGIC + pickle.dumps((payload, in_tree, out_tree), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load(path: Path):
+    """The compiled program stored at ``path`` (``FileNotFoundError`` when there is none;
+    ``PermissionError`` for a file another user owns)."""
+    from jax.experimental import serialize_executable
+
+    with open(path, "rb") as fh:
+        if hasattr(os, "getuid") and os.fstat(fh.fileno()).st_uid != os.getuid():
+            raise PermissionError(f"{path} belongs to another user")
+        blob = fh.read()
+    if not blob.startswith(_MAGIC):
+        raise ValueError("not a lawkit program")
+    payload, in_tree, out_tree = pickle.loads(blob[len(_MAGIC):])
+    device = _device()
+    return serialize_executable.deserialize_and_load(payload, in_tree, out_tree,
+                                                     backend=device.client,
+                                                     execution_devices=[device])
 
 
 def _touch(path: Path) -> None:
@@ -127,8 +221,13 @@ def _prune(where: Path, keep: int | None = None) -> None:
     """Delete all but the ``keep`` most recently used programs (old lawkit or JAX versions
     leave programs nobody will load again)."""
     keep = KEEP if keep is None else keep
+    for f in where.glob("*.jaxexport"):  # traced programs an earlier lawkit kept
+        try:
+            f.unlink()
+        except OSError:
+            pass
     files = []
-    for f in where.glob("*.jaxexport"):
+    for f in where.glob(f"*{SUFFIX}"):
         try:
             files.append((f.stat().st_mtime, f))
         except OSError:
