@@ -227,6 +227,23 @@ print(repr(r.objective))
     assert float(out.stdout.strip()) == here.objective  # double precision although x64 is off
 
 
+def test_the_command_line_called_in_process_leaves_the_garbage_collector_alone(capsys):
+    """Only the ``lawkit`` program (``cli.entry``) tunes the collector for its start-up;
+    ``cli.main`` called from Python changes nothing."""
+    import gc
+
+    from lawkit.cli import main
+
+    frozen = gc.get_freeze_count()
+    gc.disable()
+    try:
+        assert main(["laws"]) == 0 and not gc.isenabled()
+    finally:
+        gc.enable()
+    assert main(["laws"]) == 0 and gc.isenabled()
+    assert gc.get_freeze_count() == frozen
+
+
 def test_library_errors_name_arguments_not_cli_flags():
     with pytest.raises(lawkit.AnalysisError) as err:
         optimum(CHIN, over=["X"], at={"C": 1}, values="hoffmann2022")
