@@ -14,6 +14,11 @@ CHECK = """
 import sys
 import jax, jax.numpy as jnp, numpy as np
 from lawkit.backends.lapack import initialize_lapack
+import importlib.util, os
+from lawkit.backends import lapack
+base = os.path.join(os.path.dirname(importlib.util.find_spec("scipy").origin), "linalg")
+lapack._load("scipy.linalg.cython_lapack", base)
+mine = id(sys.modules["scipy.linalg.cython_lapack"])
 assert initialize_lapack(light=True) and initialize_lapack(light=True)
 assert "scipy.linalg" not in sys.modules
 assert not any(m.startswith("scipy.linalg") for m in sys.modules), "left in sys.modules"
@@ -26,7 +31,7 @@ assert np.allclose(x, np.linalg.solve(a, np.ones(2)), rtol=1e-14)
 assert "scipy.linalg" not in sys.modules
 import scipy.linalg, scipy.optimize
 from scipy.linalg import cython_blas, cython_lapack
-assert scipy.linalg.cython_lapack is cython_lapack
+assert scipy.linalg.cython_lapack is cython_lapack and id(cython_lapack) == mine  # one instance
 assert np.allclose(scipy.linalg.eigh(a)[0], w, rtol=1e-14)
 r = scipy.optimize.minimize(lambda v: ((v - 2) ** 2).sum(), np.zeros(3), method="L-BFGS-B")
 assert np.allclose(r.x, 2, atol=1e-6)
@@ -50,7 +55,8 @@ def test_the_command_line_does_not_import_scipy_linalg(tmp_path):
         "N,D,loss\n" + "\n".join(f"{n:.6g},{d:.6g},{1.7 + 400 / n**0.34 + 1800 / d**0.28:.6g}"
                                   for n in (1e7, 3e7, 1e8, 3e8, 1e9)
                                   for d in (1e9, 1e10, 1e11)), encoding="utf-8")
-    code = ("import sys, runpy; sys.argv = ['lawkit', 'fit', sys.argv[1], sys.argv[2]]\n"
+    code = ("import sys, runpy; sys.argv = ['lawkit', 'fit', sys.argv[1], sys.argv[2], "
+            "'--verbose']\n"
             "try:\n    runpy.run_module('lawkit', run_name='__main__')\n"
             "except SystemExit as e:\n    assert not e.code, e.code\n"
             "print('scipy.linalg' in sys.modules, file=sys.stderr)")
@@ -61,3 +67,4 @@ def test_the_command_line_does_not_import_scipy_linalg(tmp_path):
                              timeout=300, cwd=ROOT, env=env)
         assert out.returncode == 0, out.stderr
     assert out.stderr.split()[-1] == "False"
+    assert "programs 3 loaded, 0 compiled" in out.stderr

@@ -75,6 +75,26 @@ def test_a_corrupt_program_is_rejected_and_replaced(store):
     assert np.isfinite(again.objective)
 
 
+def test_a_stored_program_that_fails_to_run_is_replaced(store):
+    """A file that loads but cannot run (here: another program's executable, called with
+    arguments it was not compiled for) is deleted, compiled again and stored; the fit is
+    the same."""
+    law = lawkit.parse(LAW)["epoch"]
+    df = frame()
+    first = fit(law, df)
+    files = sorted(store.iterdir(), key=lambda f: f.stat().st_size)
+    biggest = files[-1].read_bytes()
+    for f in files[:-1]:
+        f.write_bytes(biggest)
+    forget()
+    before = dict(programs.STATS)
+    again = fit(law, df)
+    assert programs.STATS["rejected"] - before["rejected"] == len(files) - 1
+    assert programs.STATS["stored"] - before["stored"] == len(files) - 1
+    assert all(f.read_bytes() != biggest for f in files[:-1])
+    assert again.to_dict() == first.to_dict() | {"seconds": again.to_dict()["seconds"]}
+
+
 def test_the_key_names_the_law_content_and_a_registered_function_stays_off_disk(store):
     import sympy as sp
 

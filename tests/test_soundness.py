@@ -244,6 +244,26 @@ def test_the_command_line_called_in_process_leaves_the_garbage_collector_alone(c
     assert gc.get_freeze_count() == frozen
 
 
+def test_the_lawkit_program_runs_its_command_with_the_collector_on():
+    """``python -m lawkit`` turns the collector off for start-up only: the command itself
+    runs with it on, and with start-up's objects frozen out of collections."""
+    code = """
+import gc, sys
+import lawkit.cli._laws as laws
+def run(args):
+    print(gc.isenabled(), gc.get_freeze_count() > 0)
+    return 0
+laws.run = run
+sys.argv = ["lawkit", "laws"]
+from lawkit.cli import entry
+assert entry() == 0 and gc.isenabled()
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "True"]
+
+
 def test_library_errors_name_arguments_not_cli_flags():
     with pytest.raises(lawkit.AnalysisError) as err:
         optimum(CHIN, over=["X"], at={"C": 1}, values="hoffmann2022")

@@ -69,35 +69,69 @@ def tree_digest(root: Path) -> str:
 
 @cache
 def host() -> str:
-    """What an executable was compiled for: JAX and jaxlib, the backend, the CPU (model and
-    instruction-set flags: XLA compiles for the host's features) and ``XLA_FLAGS``."""
+    """What an executable was compiled for, apart from the device: JAX and jaxlib, the CPU
+    (model and instruction-set features: XLA compiles for the host's), ``XLA_FLAGS`` and
+    the ``JAX_*`` settings of the environment."""
     import jaxlib
 
-    cpu = platform.machine() + " " + platform.processor()
+    cpu = [platform.machine(), platform.processor(), _numpy_cpu_features()]
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
             lines = [ln for ln in fh.read(1 << 16).splitlines()
                      if ln.startswith(("model name", "flags", "Features", "CPU part"))]
-        cpu += "|" + "|".join(dict.fromkeys(lines))  # each distinct line once
+        cpu += list(dict.fromkeys(lines))  # each distinct line once
     except OSError:
         pass
-    device = _device()
-    return "\n".join((jax.__version__, getattr(jaxlib, "__version__", "?"),
-                      device.client.platform, device.client.platform_version,
-                      device.device_kind, cpu, os.environ.get("XLA_FLAGS", "")))
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith(("XLA_", "JAX_")))
+    return "\n".join((jax.__version__, getattr(jaxlib, "__version__", "?"), "|".join(cpu),
+                      repr(env)))
+
+
+def _numpy_cpu_features() -> str:
+    """The instruction-set extensions NumPy found on this CPU (any OS)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__ as features
+        except ImportError:
+            return ""
+    return ",".join(sorted(k for k, on in features.items() if on))
 
 
 def _device():
-    """The device a program without placed arguments runs on (JAX's default device)."""
+    """The device a program without placed arguments runs on: JAX's default device (a
+    device, a platform name, or unset: the first device)."""
     chosen = jax.config.jax_default_device
-    return chosen if isinstance(chosen, jax.Device) else jax.devices()[0]
+    if isinstance(chosen, jax.Device):
+        return chosen
+    return jax.devices(chosen)[0] if isinstance(chosen, str) else jax.devices()[0]
 
 
 def _signature(args) -> str:
     leaves, tree = jax.tree_util.tree_flatten(args)
     shapes = [(tuple(getattr(x, "shape", ())), str(getattr(x, "dtype", type(x).__name__)),
                bool(getattr(x, "weak_type", False))) for x in leaves]
-    return f"{tree}|{shapes}|x64={jax.config.jax_enable_x64}|{jax.default_backend()}"
+    d = _device()
+    return (f"{tree}|{shapes}|x64={jax.config.jax_enable_x64}|{d.platform}:{d.id}:"
+            f"{d.device_kind}:{d.client.platform_version}|"
+            f"{jax.config.jax_default_matmul_precision}")
+
+
+@cache
+def usable() -> bool:
+    """Whether this JAX can load stored executables safely (LAPACK set up first, and
+    executables placed on one device); if not, programs are plain ``jax.jit``."""
+    import inspect
+
+    try:
+        from jax.experimental import serialize_executable
+
+        placed = "execution_devices" in inspect.signature(
+            serialize_executable.deserialize_and_load).parameters
+    except (ImportError, TypeError, ValueError):
+        return False
+    return placed and initialize_lapack()
 
 
 class Program:
@@ -112,29 +146,36 @@ class Program:
 
     def __call__(self, *args):
         where = _STATE["dir"]
-        if where is None or self.key is None:
+        if where is None or self.key is None or not usable():
             return self._jit(*args)
         sig = _signature(args)
         run = self._by_signature.get(sig)
-        if run is None:
-            run = self._by_signature[sig] = self._load_or_compile(where, sig, args)
-        return run(*args)
-
-    def _load_or_compile(self, where: Path, sig: str, args) -> Callable:
+        if run is not None:
+            return run(*args)
         digest = hashlib.sha256("\n".join(
             (self.key, sig, host(), source_digest())).encode()).hexdigest()
         path = where / f"{digest}{SUFFIX}"
-        # an executable is never lowered, and lowering is where jaxlib sets up LAPACK
-        if initialize_lapack():
+        try:
+            run = _load(path)
+        except FileNotFoundError:
+            pass
+        except Exception:  # noqa: BLE001 — truncated, foreign or stale: compile, overwrite
+            STATS["rejected"] += 1
+        else:
             try:
-                compiled = _load(path)
+                out = jax.block_until_ready(run(*args))  # a stored program that cannot run
+            except Exception:  # noqa: BLE001 — is replaced, not left to fail every process
+                STATS["rejected"] += 1
+                _unlink(path)
+            else:
                 STATS["loaded"] += 1
                 _touch(path)
-                return compiled
-            except FileNotFoundError:
-                pass
-            except Exception:  # noqa: BLE001 — truncated, foreign or stale: compile, overwrite
-                STATS["rejected"] += 1
+                self._by_signature[sig] = run
+                return out
+        run = self._by_signature[sig] = self._compile_and_store(path, digest, args)
+        return run(*args)
+
+    def _compile_and_store(self, path: Path, digest: str, args) -> Callable:
         fresh = _fresh(self._fn, digest)
         try:
             compiled = jax.jit(fresh).lower(*args).compile()
@@ -148,12 +189,9 @@ class Program:
             return compiled
         with _LOCK:
             try:
-                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_bytes(blob)
-                os.replace(tmp, path)  # atomic: a reader never sees half a file
+                _write(path, blob)
                 STATS["stored"] += 1
-                _prune(where)
+                _prune(path.parent)
             except OSError:  # read-only cache: keep the program in memory only
                 pass
         return compiled
@@ -210,6 +248,32 @@ def _load(path: Path):
                                                      execution_devices=[device])
 
 
+def _write(path: Path, blob: bytes) -> None:
+    """``blob`` at ``path``, atomically (a reader never sees half a file), in a directory
+    private to this user."""
+    import tempfile
+
+    where = path.parent
+    where.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if hasattr(os, "getuid") and where.stat().st_uid == os.getuid():
+        os.chmod(where, 0o700)  # also a directory an earlier lawkit made readable to all
+    fd, tmp = tempfile.mkstemp(dir=where, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(Path(tmp))
+        raise
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
 def _touch(path: Path) -> None:
     try:
         os.utime(path)
@@ -219,24 +283,24 @@ def _touch(path: Path) -> None:
 
 def _prune(where: Path, keep: int | None = None) -> None:
     """Delete all but the ``keep`` most recently used programs (old lawkit or JAX versions
-    leave programs nobody will load again)."""
+    leave programs nobody will load again), an earlier lawkit's traced programs, and
+    temporary files a killed process left over a day ago."""
+    import time
+
     keep = KEEP if keep is None else keep
-    for f in where.glob("*.jaxexport"):  # traced programs an earlier lawkit kept
-        try:
-            f.unlink()
-        except OSError:
-            pass
+    for f in where.glob("*.jaxexport"):
+        _unlink(f)
     files = []
-    for f in where.glob(f"*{SUFFIX}"):
+    for f in [*where.glob(f"*{SUFFIX}"), *where.glob(".*.tmp")]:
         try:
             files.append((f.stat().st_mtime, f))
         except OSError:
             continue
-    for _, f in sorted(files, reverse=True)[keep:]:
-        try:
-            f.unlink()
-        except OSError:
-            pass
+    for t, f in files:
+        if f.suffix == ".tmp" and t < time.time() - 86400:
+            _unlink(f)
+    for _, f in sorted((x for x in files if x[1].suffix == SUFFIX), reverse=True)[keep:]:
+        _unlink(f)
 
 
 _MEMO: dict = {}
