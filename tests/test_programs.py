@@ -60,17 +60,27 @@ def test_a_fit_through_stored_programs_equals_the_jitted_fit(store):
     assert stored.to_dict() == plain.to_dict() | {"seconds": stored.to_dict()["seconds"]}
 
 
-def test_a_corrupt_program_is_rejected_and_replaced(store):
+def refit_after(store, tamper):
+    """Fit, let ``tamper(files)`` change the stored programs, fit again as a new process
+    would: (files, first fit, second fit, the STATS counts of the second fit)."""
     law = lawkit.parse(LAW)["epoch"]
     df = frame()
-    fit(law, df)
+    first = fit(law, df)
     files = sorted(store.iterdir())
-    for f in files:
-        f.write_bytes(b"not a program")
+    tamper(files)
     forget()
     before = dict(programs.STATS)
     again = fit(law, df)
-    assert programs.STATS["rejected"] - before["rejected"] == len(files)
+    return files, first, again, {k: programs.STATS[k] - before[k] for k in before}
+
+
+def test_a_corrupt_program_is_rejected_and_replaced(store):
+    def corrupt(files):
+        for f in files:
+            f.write_bytes(b"not a program")
+
+    files, _, again, counts = refit_after(store, corrupt)
+    assert counts["rejected"] == len(files)
     assert all(f.read_bytes() != b"not a program" for f in files)
     assert np.isfinite(again.objective)
 
@@ -79,19 +89,18 @@ def test_a_stored_program_that_fails_to_run_is_replaced(store):
     """A file that loads but cannot run (here: another program's executable, called with
     arguments it was not compiled for) is deleted, compiled again and stored; the fit is
     the same."""
-    law = lawkit.parse(LAW)["epoch"]
-    df = frame()
-    first = fit(law, df)
-    files = sorted(store.iterdir(), key=lambda f: f.stat().st_size)
-    biggest = files[-1].read_bytes()
-    for f in files[:-1]:
-        f.write_bytes(biggest)
-    forget()
-    before = dict(programs.STATS)
-    again = fit(law, df)
-    assert programs.STATS["rejected"] - before["rejected"] == len(files) - 1
-    assert programs.STATS["stored"] - before["stored"] == len(files) - 1
-    assert all(f.read_bytes() != biggest for f in files[:-1])
+    planted = {}
+
+    def plant_the_biggest(files):
+        by_size = sorted(files, key=lambda f: f.stat().st_size)
+        planted["blob"], planted["others"] = by_size[-1].read_bytes(), by_size[:-1]
+        for f in planted["others"]:
+            f.write_bytes(planted["blob"])
+
+    files, first, again, counts = refit_after(store, plant_the_biggest)
+    assert counts["rejected"] == len(files) - 1
+    assert counts["stored"] == len(files) - 1
+    assert all(f.read_bytes() != planted["blob"] for f in planted["others"])
     assert again.to_dict() == first.to_dict() | {"seconds": again.to_dict()["seconds"]}
 
 
@@ -228,14 +237,10 @@ def test_a_new_process_loads_the_programs_and_gets_the_same_fit(tmp_path):
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
                     reason="giving a file to another user needs root")
 def test_a_program_another_user_owns_is_never_loaded(store):
-    law = lawkit.parse(LAW)["epoch"]
-    df = frame()
-    fit(law, df)
-    files = sorted(store.iterdir())
-    for f in files:
-        os.chown(f, 4242, 4242)
-    forget()
-    before = dict(programs.STATS)
-    fit(law, df)
-    assert programs.STATS["loaded"] == before["loaded"]
-    assert programs.STATS["rejected"] - before["rejected"] == len(files)
+    def give_away(files):
+        for f in files:
+            os.chown(f, 4242, 4242)
+
+    files, _, _, counts = refit_after(store, give_away)
+    assert counts["loaded"] == 0
+    assert counts["rejected"] == len(files)

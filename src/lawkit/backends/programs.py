@@ -7,12 +7,13 @@ it to find the cache key.  :class:`Program` keeps the compiled executable of one
 for one argument signature (:mod:`jax.experimental.serialize_executable`) in a directory
 (``<cache>/programs/`` for the command line):
 
-    file name = sha256(function key, argument tree/shapes/dtypes, 64-bit mode, backend,
-                       JAX and jaxlib versions, the host CPU, XLA_FLAGS,
-                       sha256 of lawkit's own source)
+    file name = sha256(function key, argument tree/shapes/dtypes, 64-bit mode, default
+                       device, matmul precision, JAX and jaxlib versions, the host CPU,
+                       the XLA_*/JAX_* environment, sha256 of lawkit's own source)
 
-so a changed law, loss, data shape, JAX, machine or lawkit gives a new file and a stale
-program is never used.  A function whose key is ``None`` (e.g. a law using a
+so a changed law, loss, data shape, device, JAX, machine or lawkit gives a new file and a
+stale program is never used; a stored program that fails on its first run is deleted and
+compiled again.  A function whose key is ``None`` (e.g. a law using a
 user-registered function, whose implementation lawkit cannot fingerprint) is only
 jit-compiled.
 
@@ -155,23 +156,10 @@ class Program:
         digest = hashlib.sha256("\n".join(
             (self.key, sig, host(), source_digest())).encode()).hexdigest()
         path = where / f"{digest}{SUFFIX}"
-        try:
-            run = _load(path)
-        except FileNotFoundError:
-            pass
-        except Exception:  # noqa: BLE001 — truncated, foreign or stale: compile, overwrite
-            STATS["rejected"] += 1
-        else:
-            try:
-                out = jax.block_until_ready(run(*args))  # a stored program that cannot run
-            except Exception:  # noqa: BLE001 — is replaced, not left to fail every process
-                STATS["rejected"] += 1
-                _unlink(path)
-            else:
-                STATS["loaded"] += 1
-                _touch(path)
-                self._by_signature[sig] = run
-                return out
+        stored = _run_stored(path, args)
+        if stored is not None:
+            self._by_signature[sig], out = stored
+            return out
         run = self._by_signature[sig] = self._compile_and_store(path, digest, args)
         return run(*args)
 
@@ -200,6 +188,28 @@ class Program:
 _MAGIC = b"lawkit-xla-1\n"
 
 
+def _run_stored(path: Path, args):
+    """(the program stored at ``path``, its outputs on ``args``), or None when there is no
+    usable one: missing, unreadable, foreign, or failing on this first run (then deleted,
+    so that it is not left to fail every process)."""
+    try:
+        run = _load(path)
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 — truncated, foreign or stale: compiled and overwritten
+        STATS["rejected"] += 1
+        return None
+    try:
+        out = jax.block_until_ready(run(*args))
+    except Exception:  # noqa: BLE001
+        STATS["rejected"] += 1
+        _unlink(path)
+        return None
+    STATS["loaded"] += 1
+    _touch(path)
+    return run, out
+
+
 def _fresh(fn: Callable, digest: str) -> Callable:
     """``fn`` under a name no compiled program had before, so that XLA compiles it afresh:
     an executable that JAX's compilation cache loaded does not survive serializing again
@@ -217,10 +227,7 @@ def _drop_from_jax_cache(name: str) -> None:
     where = jax.config.jax_compilation_cache_dir
     if where:
         for f in Path(where).glob(f"jit_{name}-*"):
-            try:
-                f.unlink()
-            except OSError:
-                pass
+            _unlink(f)
 
 
 def _dump(compiled) -> bytes:
